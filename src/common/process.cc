@@ -1,0 +1,166 @@
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace ignite {
+namespace {
+
+class SpawnAttrs {
+ public:
+  SpawnAttrs() {
+    posix_spawn_file_actions_init(&actions_);
+    posix_spawnattr_init(&attr_);
+  }
+  ~SpawnAttrs() {
+    posix_spawn_file_actions_destroy(&actions_);
+    posix_spawnattr_destroy(&attr_);
+  }
+  posix_spawn_file_actions_t actions_;
+  posix_spawnattr_t attr_;
+};
+
+std::string Errno(int err) { return std::strerror(err); }
+
+}  // namespace
+
+std::map<std::string, std::string> CurrentEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+Result<pid_t> Spawn(const SpawnSpec& spec) {
+  if (spec.argv.empty()) return Internal("spawn: empty argv");
+  SpawnAttrs a;
+  auto dup_to = [&](int fd, int target) {
+    if (fd < 0) {
+      posix_spawn_file_actions_addopen(&a.actions_, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0);
+    } else {
+      posix_spawn_file_actions_adddup2(&a.actions_, fd, target);
+    }
+  };
+  dup_to(spec.stdin_fd, 0);
+  dup_to(spec.stdout_fd, 1);
+  dup_to(spec.stderr_fd, 2);
+  // Passed descriptors go to 3.. . dup2 onto the same number would keep FD_CLOEXEC, so such a descriptor is
+  // first moved out of the way through a high temporary slot.
+  for (size_t i = 0; i < spec.pass_fds.size(); ++i) {
+    int target = 3 + static_cast<int>(i);
+    int fd = spec.pass_fds[i];
+    if (fd == target) {
+      posix_spawn_file_actions_adddup2(&a.actions_, fd, 1000 + target);
+      posix_spawn_file_actions_adddup2(&a.actions_, 1000 + target, target);
+      posix_spawn_file_actions_addclose(&a.actions_, 1000 + target);
+    } else {
+      posix_spawn_file_actions_adddup2(&a.actions_, fd, target);
+    }
+  }
+  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&a.actions_, spec.cwd.c_str());
+
+  sigset_t empty, all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&a.attr_, &empty);
+  posix_spawnattr_setsigdefault(&a.attr_, &all);
+  posix_spawnattr_setpgroup(&a.attr_, 0);
+  posix_spawnattr_setflags(&a.attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP |
+                                         POSIX_SPAWN_USEVFORK);
+
+  std::vector<std::string> env_strings;
+  env_strings.reserve(spec.env.size());
+  for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = spec.argv;
+  std::vector<char*> argv;
+  for (auto& s : argv_copy) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  pid_t pid = 0;
+  int rc;
+  if (spec.argv[0].find('/') != std::string::npos) {
+    rc = posix_spawn(&pid, argv[0], &a.actions_, &a.attr_, argv.data(), envp.data());
+  } else {
+    // posix_spawnp searches the PATH of the parent, which is what users expect of tool names like "go".
+    rc = posix_spawnp(&pid, argv[0], &a.actions_, &a.attr_, argv.data(), envp.data());
+  }
+  if (rc != 0) return Internal(fmt::format("cannot start {}: {}", spec.argv[0], Errno(rc)));
+  return pid;
+}
+
+Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeout,
+                                 const std::function<void(std::string_view)>& on_line, size_t max_output) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return Internal("pipe: " + Errno(errno));
+  spec.stdout_fd = pipefd[1];
+  spec.stderr_fd = pipefd[1];
+  auto pid_or = Spawn(spec);
+  close(pipefd[1]);
+  if (!pid_or.ok()) {
+    close(pipefd[0]);
+    return pid_or.status();
+  }
+  pid_t pid = *pid_or;
+  CommandResult result;
+  std::string pending;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      break;
+    }
+    pollfd p{pipefd[0], POLLIN, 0};
+    int pr = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) continue;
+    ssize_t n = read(pipefd[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.output.append(buf, static_cast<size_t>(n));
+    if (result.output.size() > max_output) result.output.erase(0, result.output.size() - max_output);
+    if (on_line) {
+      pending.append(buf, static_cast<size_t>(n));
+      size_t pos;
+      while ((pos = pending.find('\n')) != std::string::npos) {
+        on_line(std::string_view(pending).substr(0, pos));
+        pending.erase(0, pos + 1);
+      }
+    }
+  }
+  if (on_line && !pending.empty()) on_line(pending);
+  close(pipefd[0]);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  // Children of the command that kept the pipe open are part of its group; make sure none outlive it.
+  kill(-pid, SIGKILL);
+  if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    result.term_signal = WTERMSIG(wstatus);
+  }
+  if (result.timed_out) result.exit_code = -1;
+  return result;
+}
+
+}  // namespace ignite

@@ -1,0 +1,52 @@
+// Starting child processes. Everything goes through posix_spawn with explicit file actions, its own process
+// group and a clean signal mask; the daemon never fork()s (a fork of a multi-threaded process with a large
+// address space is slow and unsafe).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace ignite {
+
+struct SpawnSpec {
+  std::vector<std::string> argv;            // argv[0] is resolved through PATH when it has no '/'.
+  std::map<std::string, std::string> env;   // The child's whole environment (nothing is inherited).
+  std::string cwd;                          // Empty: the parent's.
+  int stdin_fd = -1;                        // -1: /dev/null.
+  int stdout_fd = -1;                       // -1: /dev/null.
+  int stderr_fd = -1;                       // -1: /dev/null.
+  // Descriptors handed to the child as 3, 4, ... in this order (systemd socket-activation style).
+  std::vector<int> pass_fds;
+};
+
+// Spawns the child in a new process group (pgid == pid) with all signals unblocked and default dispositions.
+// The parent's descriptors are not inherited except those named in the spec (the project opens every
+// descriptor O_CLOEXEC). Returns the pid, or Internal with errno text when spawning fails (for example a
+// missing executable). Thread-safe.
+Result<pid_t> Spawn(const SpawnSpec& spec);
+
+struct CommandResult {
+  int exit_code = -1;      // Exit status; -1 when killed by a signal or the deadline.
+  int term_signal = 0;     // The signal that ended it, if any.
+  bool timed_out = false;  // The deadline passed and the process group was killed.
+  std::string output;      // stdout and stderr interleaved, capped at max_output bytes (the tail is kept).
+};
+
+// Runs a command to completion, capturing combined output. `on_line`, if set, is called with each output line
+// (without '\n') as it arrives. After `timeout` the whole process group gets SIGKILL. Blocks the calling
+// thread: never call it on an event-loop thread. Returns an error only when the process could not be started.
+Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeout,
+                                 const std::function<void(std::string_view)>& on_line = {},
+                                 size_t max_output = 4 << 20);
+
+// The current process's environment as a map (for building a child's env from it).
+std::map<std::string, std::string> CurrentEnvironment();
+
+}  // namespace ignite

@@ -1,0 +1,74 @@
+// Plain records the metadata store keeps. App configuration travels as an opaque serialized
+// dodil.ignite.v1.AppMeta ("spec") so the store never needs a migration for a new config field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ignite::store {
+
+struct OrgRecord {
+  std::string id;    // Stable id (a ULID); what handlers see as OrganizationID.
+  std::string name;  // Unique; used in API paths.
+  int64_t created_at_ms = 0;
+};
+
+struct TokenRecord {
+  std::string id;           // Public part of the bearer token; primary key.
+  std::string org_id;
+  std::string role;         // "admin", "app-developer", "app-viewer".
+  std::string secret_hash;  // hex sha256(salt + secret); the secret itself is never stored.
+  std::string salt;
+  std::string description;
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;  // 0 = never.
+};
+
+struct AppRecord {
+  std::string org_id;
+  std::string name;
+  std::string spec;              // Serialized AppMeta holding the app's configuration.
+  uint32_t active_version = 0;   // 0 = nothing serving.
+  uint32_t latest_version = 0;   // Highest version number published so far.
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+struct DraftRecord {
+  std::string code_hash;   // Blob holding the saved source archive.
+  int64_t code_size = 0;
+  std::string runtime;     // Serialized dodil.ignite.v1.Runtime.
+  std::string file_name;   // What the user uploaded, for messages.
+  std::string build_id;    // Latest build of exactly this code; empty before the first build.
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// Build status values are dodil.ignite.v1.BuildStatus numbers.
+struct BuildRecord {
+  std::string id;
+  std::string org_id;
+  std::string app_name;
+  std::string code_hash;
+  int status = 0;
+  std::string error;          // Why it failed, for users (compiler output included).
+  std::string log;            // The whole build log.
+  std::string artifact_hash;  // Blob of the built binary when it succeeded.
+  int64_t artifact_size = 0;
+  std::string sdk_version;
+  int64_t created_at_ms = 0;
+  int64_t finished_at_ms = 0;
+};
+
+struct VersionRecord {
+  uint32_t version = 0;
+  std::string code_hash;
+  std::string artifact_hash;
+  int64_t artifact_size = 0;
+  std::string build_id;
+  std::string spec;      // AppMeta snapshot at publish time.
+  std::string runtime;   // Serialized Runtime.
+  int64_t created_at_ms = 0;
+};
+
+}  // namespace ignite::store

@@ -1,0 +1,66 @@
+// Store: the metadata store interface (SQLite now, PostgreSQL later).
+//
+// Contract for every method: thread-safe; returns NotFound when the named org/app/version/build does not
+// exist, AlreadyExists on a unique-name clash, Internal (with the database's message) on I/O or corruption.
+// A failed call changes nothing (each call is one transaction). Records are returned by value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "store/records.h"
+
+namespace ignite::store {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status CreateOrg(const OrgRecord& org) = 0;
+  virtual Result<OrgRecord> GetOrgByName(std::string_view name) = 0;
+  virtual Result<OrgRecord> GetOrgById(std::string_view id) = 0;
+
+  virtual Status PutToken(const TokenRecord& token) = 0;  // Insert; AlreadyExists on a duplicate id.
+  virtual Result<TokenRecord> GetToken(std::string_view id) = 0;
+
+  virtual Status CreateApp(const AppRecord& app) = 0;
+  virtual Result<AppRecord> GetApp(std::string_view org_id, std::string_view name) = 0;
+  // Apps of an org ordered by name, starting after `after_name` (empty: from the start), at most `limit`.
+  virtual Result<std::vector<AppRecord>> ListApps(std::string_view org_id, std::string_view after_name,
+                                                  size_t limit) = 0;
+  virtual Status UpdateAppSpec(std::string_view org_id, std::string_view name, const std::string& spec,
+                               int64_t updated_at_ms) = 0;
+  // Deletes the app with its draft, versions and builds. Blobs are not touched (they may be shared).
+  virtual Status DeleteApp(std::string_view org_id, std::string_view name) = 0;
+
+  // Replaces the app's draft.
+  virtual Status PutDraft(std::string_view org_id, std::string_view app, const DraftRecord& draft) = 0;
+  // nullopt when the app exists but has no draft.
+  virtual Result<std::optional<DraftRecord>> GetDraft(std::string_view org_id, std::string_view app) = 0;
+  // Sets the draft's build_id only if its code_hash still equals `code_hash` (a newer save wins).
+  virtual Status SetDraftBuild(std::string_view org_id, std::string_view app, std::string_view code_hash,
+                               std::string_view build_id) = 0;
+
+  // Insert or replace by id.
+  virtual Status PutBuild(const BuildRecord& build) = 0;
+  virtual Result<BuildRecord> GetBuild(std::string_view id) = 0;
+  // Marks every build still PENDING or RUNNING as FAILED with `reason` (used at start-up after a crash).
+  // Returns how many were changed.
+  virtual Result<int> FailUnfinishedBuilds(std::string_view reason, int64_t now_ms) = 0;
+
+  // Atomically assigns the next version number (latest_version + 1), stores the version and makes it
+  // active. `v.version` is ignored. Returns the new number.
+  virtual Result<uint32_t> PublishVersion(std::string_view org_id, std::string_view app,
+                                          const VersionRecord& v) = 0;
+  // Newest first.
+  virtual Result<std::vector<VersionRecord>> ListVersions(std::string_view org_id, std::string_view app) = 0;
+  virtual Result<VersionRecord> GetVersion(std::string_view org_id, std::string_view app, uint32_t version) = 0;
+  // Points the app's active version at an existing version (NotFound otherwise).
+  virtual Status SetActiveVersion(std::string_view org_id, std::string_view app, uint32_t version) = 0;
+};
+
+}  // namespace ignite::store
