@@ -23,6 +23,8 @@ class Store {
   virtual Status CreateOrg(const OrgRecord& org) = 0;
   virtual Result<OrgRecord> GetOrgByName(std::string_view name) = 0;
   virtual Result<OrgRecord> GetOrgById(std::string_view id) = 0;
+  // Every organization, ordered by name.
+  virtual Result<std::vector<OrgRecord>> ListOrgs() = 0;
 
   virtual Status PutToken(const TokenRecord& token) = 0;  // Insert; AlreadyExists on a duplicate id.
   virtual Result<TokenRecord> GetToken(std::string_view id) = 0;

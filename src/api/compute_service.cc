@@ -1,0 +1,491 @@
+#include "api/compute_service.h"
+
+#include <filesystem>
+#include <regex>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/ids.h"
+#include "common/names.h"
+
+namespace ignite::api {
+namespace {
+
+constexpr uint32_t kDefaultTimeoutSecs = 120;
+constexpr uint32_t kMaxTimeoutSecs = 900;
+constexpr uint32_t kDefaultListLimit = 100;
+constexpr uint32_t kMaxListLimit = 1000;
+
+struct Tier {
+  uint32_t memory_mb;
+  uint32_t cpu_millicores;
+};
+
+Tier TierLimits(pb::ResourceTier tier) {
+  switch (tier) {
+    case pb::RESOURCE_TIER_MEDIUM: return {512, 500};
+    case pb::RESOURCE_TIER_LARGE: return {1024, 1000};
+    case pb::RESOURCE_TIER_XLARGE: return {2048, 2000};
+    default: return {256, 250};
+  }
+}
+
+pb::ResourceTier AppliedTier(pb::ResourceTier tier) {
+  return tier == pb::RESOURCE_TIER_UNSPECIFIED ? pb::RESOURCE_TIER_SMALL : tier;
+}
+
+pb::ResourceLimits AppliedLimits(const pb::AppMeta& m) {
+  Tier t = TierLimits(AppliedTier(m.resource_tier()));
+  pb::ResourceLimits out;
+  out.set_memory_mb(m.limits().memory_mb() ? m.limits().memory_mb() : t.memory_mb);
+  out.set_cpu_millicores(m.limits().cpu_millicores() ? m.limits().cpu_millicores() : t.cpu_millicores);
+  out.set_timeout_secs(m.limits().timeout_secs() ? m.limits().timeout_secs() : kDefaultTimeoutSecs);
+  return out;
+}
+
+Status ValidateConfig(const pb::AppMeta& m) {
+  if (m.limits().timeout_secs() > kMaxTimeoutSecs) {
+    return InvalidArgument(fmt::format("timeout {}s is above the platform maximum of {}s; use --timeout-secs {} or less",
+                                       m.limits().timeout_secs(), kMaxTimeoutSecs, kMaxTimeoutSecs));
+  }
+  if (m.limits().memory_mb() != 0 && (m.limits().memory_mb() < 16 || m.limits().memory_mb() > 65536)) {
+    return InvalidArgument("memory must be between 16 and 65536 MB");
+  }
+  if (m.limits().cpu_millicores() != 0 && m.limits().cpu_millicores() > 64000) {
+    return InvalidArgument("cpu must be at most 64000 millicores");
+  }
+  static const std::regex kEnvKey("[A-Za-z_][A-Za-z0-9_]*");
+  for (const auto& [k, v] : m.env()) {
+    if (!std::regex_match(k, kEnvKey)) {
+      return InvalidArgument(fmt::format("invalid env var name \"{}\": use letters, digits and '_', not starting with a digit", k));
+    }
+    if (k.rfind("IGNITE_", 0) == 0) {
+      return InvalidArgument(fmt::format("env var \"{}\": names starting with IGNITE_ are reserved for the platform", k));
+    }
+  }
+  return OkStatus();
+}
+
+std::string RuntimeName(const pb::Runtime& r) {
+  switch (r.kind_case()) {
+    case pb::Runtime::kGo: return "go";
+    case pb::Runtime::kPython: return "python";
+    case pb::Runtime::kRust: return "rust";
+    case pb::Runtime::kDeno: return "deno";
+    default: return "";
+  }
+}
+
+Status CheckOrg(const Principal& p, const std::string& org) {
+  if (p.org_name != org) {
+    return PermissionDenied(fmt::format(
+        "your token belongs to organization \"{}\" and cannot access organization \"{}\"", p.org_name, org));
+  }
+  return OkStatus();
+}
+
+pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active) {
+  pb::AppVersionInfo info;
+  info.set_version(v.version);
+  info.set_code_hash(v.code_hash);
+  info.set_created_at_ms(v.created_at_ms);
+  info.set_status(v.version == active ? pb::VERSION_STATUS_ACTIVE : pb::VERSION_STATUS_SUPERSEDED);
+  pb::AppMeta snap;
+  snap.ParseFromString(v.spec);
+  info.set_resource_tier(AppliedTier(snap.resource_tier()));
+  info.mutable_runtime()->ParseFromString(v.runtime);
+  *info.mutable_scaling() = snap.scaling();
+  *info.mutable_limits() = AppliedLimits(snap);
+  info.set_artifact_sha256(v.artifact_hash);
+  info.set_artifact_size_bytes(v.artifact_size);
+  info.set_build_id(v.build_id);
+  return info;
+}
+
+}  // namespace
+
+ComputeService::ComputeService(ServiceOptions options, Deps deps)
+    : options_(std::move(options)),
+      deps_(deps),
+      build_slots_(std::max(1, options_.max_concurrent_builds)),
+      started_ms_(deps.clock->NowUnixMs()) {}
+
+Result<store::AppRecord> ComputeService::LoadApp(const Principal& p, const std::string& org, const std::string& app) {
+  IGNITE_RETURN_IF_ERROR(CheckOrg(p, org));
+  auto rec = deps_.store->GetApp(p.org_id, app);
+  if (!rec.ok() && rec.status().code() == StatusCode::kNotFound) {
+    return NotFound(fmt::format("app {}/{} does not exist; create it with `dodil ignite app create {}:{}`", org, app,
+                                org, app));
+  }
+  return rec;
+}
+
+pb::AppMeta ComputeService::ToAppMeta(const Principal& p, const store::AppRecord& rec) const {
+  pb::AppMeta m;
+  m.ParseFromString(rec.spec);
+  m.set_id(p.org_name + "/" + rec.name);
+  m.set_name(rec.name);
+  m.set_organization_name(p.org_name);
+  m.set_organization_id(rec.org_id);
+  m.set_active_version(rec.active_version);
+  m.set_version(rec.latest_version);
+  m.set_created_at_ms(rec.created_at_ms);
+  m.set_updated_at_ms(rec.updated_at_ms);
+  m.set_resource_tier(AppliedTier(m.resource_tier()));
+  *m.mutable_applied_limits() = AppliedLimits(m);
+  m.set_deployment_state(rec.active_version > 0 ? pb::DEPLOYMENT_STATE_ACTIVE : pb::DEPLOYMENT_STATE_CREATED);
+  m.set_deployment_mode(pb::DEPLOYMENT_MODE_COMPILE);
+  return m;
+}
+
+Result<pb::CreateAppResponse> ComputeService::CreateApp(const Principal& p, const pb::CreateAppRequest& req) {
+  IGNITE_RETURN_IF_ERROR(CheckOrg(p, req.organization_name()));
+  IGNITE_RETURN_IF_ERROR(ValidateAppName(req.name()));
+  if (req.has_code()) {
+    return Unimplemented("creating an app with inline code is not supported yet; create it, then `draft save`");
+  }
+  pb::AppMeta spec;
+  *spec.mutable_runtime() = req.runtime();
+  spec.set_resource_tier(req.resource_tier());
+  *spec.mutable_limits() = req.limits();
+  *spec.mutable_env() = req.env();
+  *spec.mutable_scaling() = req.scaling();
+  spec.set_storage_mode(req.storage_mode() == pb::STORAGE_MODE_UNSPECIFIED ? pb::STORAGE_MODE_PERSISTENT
+                                                                            : req.storage_mode());
+  spec.set_ttl_secs(req.ttl_secs());
+  spec.set_description(req.description());
+  spec.set_input_schema(req.input_schema());
+  spec.set_output_schema(req.output_schema());
+  spec.set_mcp_enabled(req.mcp_enabled());
+  spec.set_max_concurrency(req.max_concurrency());
+  spec.set_allow_unauthenticated(req.allow_unauthenticated());
+  *spec.mutable_ports() = req.ports();
+  spec.set_health_path(req.health_path());
+  IGNITE_RETURN_IF_ERROR(ValidateConfig(spec));
+
+  store::AppRecord rec;
+  rec.org_id = p.org_id;
+  rec.name = req.name();
+  rec.spec = spec.SerializeAsString();
+  rec.created_at_ms = rec.updated_at_ms = deps_.clock->NowUnixMs();
+  Status st = deps_.store->CreateApp(rec);
+  if (st.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExists(fmt::format("app {}/{} already exists; pick another name or delete it first",
+                                     req.organization_name(), req.name()));
+  }
+  IGNITE_RETURN_IF_ERROR(st);
+  pb::CreateAppResponse resp;
+  *resp.mutable_app() = ToAppMeta(p, rec);
+  resp.set_app_id(resp.app().id());
+  resp.set_deployment_state(resp.app().deployment_state());
+  resp.set_applied_tier(resp.app().resource_tier());
+  *resp.mutable_applied_limits() = resp.app().applied_limits();
+  return resp;
+}
+
+Result<pb::GetAppResponse> ComputeService::GetApp(const Principal& p, const pb::GetAppRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, req.organization_name(), req.app_name()));
+  pb::GetAppResponse resp;
+  *resp.mutable_app() = ToAppMeta(p, rec);
+  return resp;
+}
+
+Result<pb::ListAppsResponse> ComputeService::ListApps(const Principal& p, const pb::ListAppsRequest& req) {
+  IGNITE_RETURN_IF_ERROR(CheckOrg(p, req.organization_name()));
+  uint32_t limit = req.limit() == 0 ? kDefaultListLimit : std::min(req.limit(), kMaxListLimit);
+  IGNITE_ASSIGN_OR_RETURN(auto apps, deps_.store->ListApps(p.org_id, req.cursor(), limit + 1));
+  pb::ListAppsResponse resp;
+  for (size_t i = 0; i < apps.size() && i < limit; ++i) *resp.add_apps() = ToAppMeta(p, apps[i]);
+  if (apps.size() > limit) resp.set_next_cursor(apps[limit - 1].name);
+  return resp;
+}
+
+Result<pb::DeleteAppResponse> ComputeService::DeleteApp(const Principal& p, const pb::DeleteAppRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_RETURN_IF_ERROR(deps_.store->DeleteApp(p.org_id, rec.name));
+  std::string app_id = req.organization_name() + "/" + req.app_name();
+  std::string old_key = deps_.routes->Remove(app_id);
+  if (!old_key.empty()) deps_.instances->Retire(old_key);
+  pb::DeleteAppResponse resp;
+  resp.set_app_id(app_id);
+  return resp;
+}
+
+Result<pb::SaveDraftResponse> ComputeService::SaveDraft(const Principal& p, const pb::SaveDraftRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  if (!req.has_code()) return InvalidArgument("missing \"code\": send {\"code\": {\"compile\": {\"sourceCode\": <base64>}}}");
+  if (req.code().has_image()) {
+    return Unimplemented("container image sources are not supported yet; use the compile path (code.compile)");
+  }
+  const auto& src = req.code().compile();
+  pb::Runtime runtime = src.runtime();
+  if (runtime.kind_case() == pb::Runtime::KIND_NOT_SET) runtime.mutable_go();
+  if (!runtime.has_go()) {
+    return Unimplemented(fmt::format("the {} runtime is not supported yet; this platform builds Go (--runtime go)",
+                                     RuntimeName(runtime)));
+  }
+  if (src.source_code().empty()) {
+    return InvalidArgument("code.compile.sourceCode is empty: upload a main.go, or a zip / tar.gz of your module");
+  }
+  // Reject bad archives and layouts before anything is stored.
+  std::filesystem::path scratch = std::filesystem::path(options_.data_dir) / "tmp";
+  std::filesystem::create_directories(scratch);
+  IGNITE_RETURN_IF_ERROR(
+      build::CheckGoSource(options_.go, src.source_code(), src.file_name(), scratch.string(), options_.limits));
+
+  IGNITE_ASSIGN_OR_RETURN(std::string hash, deps_.blobs->Put(src.source_code()));
+  IGNITE_ASSIGN_OR_RETURN(auto previous, deps_.store->GetDraft(p.org_id, app.name));
+  int64_t now = deps_.clock->NowUnixMs();
+  store::DraftRecord d;
+  d.code_hash = hash;
+  d.code_size = static_cast<int64_t>(src.source_code().size());
+  d.runtime = runtime.SerializeAsString();
+  d.file_name = src.file_name();
+  d.created_at_ms = now;
+  d.updated_at_ms = now;
+  // Saving identical code again keeps its build, so publishing does not rebuild it.
+  if (previous && previous->code_hash == hash) {
+    d.build_id = previous->build_id;
+    d.created_at_ms = previous->created_at_ms;
+  }
+  IGNITE_RETURN_IF_ERROR(deps_.store->PutDraft(p.org_id, app.name, d));
+  if (!req.input_schema().empty() || !req.output_schema().empty()) {
+    pb::AppMeta spec;
+    spec.ParseFromString(app.spec);
+    if (!req.input_schema().empty()) spec.set_input_schema(req.input_schema());
+    if (!req.output_schema().empty()) spec.set_output_schema(req.output_schema());
+    IGNITE_RETURN_IF_ERROR(deps_.store->UpdateAppSpec(p.org_id, app.name, spec.SerializeAsString(), now));
+  }
+  pb::GetDraftInfoRequest info_req;
+  info_req.set_organization_name(req.organization_name());
+  info_req.set_app_name(req.app_name());
+  IGNITE_ASSIGN_OR_RETURN(auto info, GetDraftInfo(p, info_req));
+  pb::SaveDraftResponse resp;
+  *resp.mutable_draft() = info.draft();
+  return resp;
+}
+
+Result<pb::GetDraftInfoResponse> ComputeService::GetDraftInfo(const Principal& p, const pb::GetDraftInfoRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_ASSIGN_OR_RETURN(auto draft, deps_.store->GetDraft(p.org_id, app.name));
+  pb::GetDraftInfoResponse resp;
+  if (!draft) return resp;
+  auto* d = resp.mutable_draft();
+  d->set_status(pb::VERSION_STATUS_DRAFT);
+  d->set_code_hash(draft->code_hash);
+  d->set_created_at_ms(draft->created_at_ms);
+  d->set_updated_at_ms(draft->updated_at_ms);
+  d->set_code_kind(pb::CODE_KIND_SDK);
+  d->set_code_size_bytes(draft->code_size);
+  d->mutable_runtime()->ParseFromString(draft->runtime);
+  d->set_deploy_id(draft->build_id);
+  if (!draft->build_id.empty()) {
+    auto build = deps_.store->GetBuild(draft->build_id);
+    if (build.ok()) {
+      d->set_build_status(static_cast<pb::BuildStatus>(build->status));
+      d->set_error(build->error);
+    }
+  }
+  return resp;
+}
+
+Result<store::BuildRecord> ComputeService::EnsureBuilt(const Principal& p, const std::string& app,
+                                                       const store::DraftRecord& draft) {
+  if (!draft.build_id.empty()) {
+    auto prev = deps_.store->GetBuild(draft.build_id);
+    if (prev.ok() && prev->status == pb::BUILD_STATUS_SUCCEEDED && deps_.blobs->Contains(prev->artifact_hash)) {
+      return prev;
+    }
+  }
+  IGNITE_ASSIGN_OR_RETURN(std::string code, deps_.blobs->Get(draft.code_hash));
+  store::BuildRecord b;
+  b.id = NewUlid();
+  b.org_id = p.org_id;
+  b.app_name = app;
+  b.code_hash = draft.code_hash;
+  b.status = pb::BUILD_STATUS_PENDING;
+  b.created_at_ms = deps_.clock->NowUnixMs();
+  IGNITE_RETURN_IF_ERROR(deps_.store->PutBuild(b));
+  IGNITE_RETURN_IF_ERROR(deps_.store->SetDraftBuild(p.org_id, app, draft.code_hash, b.id));
+
+  build_slots_.acquire();
+  b.status = pb::BUILD_STATUS_RUNNING;
+  deps_.store->PutBuild(b);
+  std::filesystem::path work = std::filesystem::path(options_.data_dir) / "builds" / b.id;
+  std::filesystem::create_directories(work);
+  build::GoBuildOptions opts;
+  opts.app_name = app;
+  opts.work_dir = work.string();
+  opts.timeout = options_.build_timeout;
+  opts.limits = options_.limits;
+  spdlog::info("build {} of {}/{} started", b.id, p.org_name, app);
+  auto out = build::BuildGo(options_.go, code, draft.file_name, opts);
+  build_slots_.release();
+
+  Status result;
+  if (out.ok()) {
+    b.log = out->log;
+    b.sdk_version = out->sdk_version;
+    auto hash = deps_.blobs->PutFile(out->binary_path, /*executable=*/true);
+    if (hash.ok()) {
+      b.artifact_hash = *hash;
+      b.artifact_size = static_cast<int64_t>(std::filesystem::file_size(out->binary_path));
+      b.status = pb::BUILD_STATUS_SUCCEEDED;
+    } else {
+      result = hash.status();
+    }
+  } else {
+    result = out.status();
+  }
+  if (!result.ok()) {
+    b.status = pb::BUILD_STATUS_FAILED;
+    b.error = result.message();
+    if (b.log.empty()) b.log = result.message();
+  }
+  b.finished_at_ms = deps_.clock->NowUnixMs();
+  std::error_code ec;
+  std::filesystem::remove_all(work, ec);
+  IGNITE_RETURN_IF_ERROR(deps_.store->PutBuild(b));
+  spdlog::info("build {} of {}/{} {}", b.id, p.org_name, app, result.ok() ? "succeeded" : "failed");
+  if (!result.ok()) return result;
+  return b;
+}
+
+Status ComputeService::Route(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
+                             const store::VersionRecord& version) {
+  pb::AppMeta spec;
+  spec.ParseFromString(app.spec);
+  gateway::Route r;
+  r.app_id = org_name + "/" + app.name;
+  r.org_id = org_id;
+  r.version = version.version;
+  r.spec.key = fmt::format("{}@{}", r.app_id, version.version);
+  r.spec.app_id = r.app_id;
+  r.spec.binary_path = deps_.blobs->PathFor(version.artifact_hash);
+  for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
+  r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
+  std::string old = deps_.routes->Set(std::move(r));
+  if (!old.empty() && old != fmt::format("{}/{}@{}", org_name, app.name, version.version)) {
+    deps_.instances->Retire(old);
+  }
+  return OkStatus();
+}
+
+Result<pb::PublishDraftResponse> ComputeService::PublishDraft(const Principal& p, const pb::PublishDraftRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_ASSIGN_OR_RETURN(auto draft, deps_.store->GetDraft(p.org_id, app.name));
+  if (!draft) {
+    return FailedPrecondition(fmt::format("{}/{} has no draft to publish; save code first with "
+                                          "`dodil ignite draft save {}:{} --code <dir>`",
+                                          req.organization_name(), app.name, req.organization_name(), app.name));
+  }
+  IGNITE_ASSIGN_OR_RETURN(auto build, EnsureBuilt(p, app.name, *draft));
+  store::VersionRecord v;
+  v.code_hash = draft->code_hash;
+  v.artifact_hash = build.artifact_hash;
+  v.artifact_size = build.artifact_size;
+  v.build_id = build.id;
+  v.spec = app.spec;
+  v.runtime = draft->runtime;
+  v.created_at_ms = deps_.clock->NowUnixMs();
+  IGNITE_ASSIGN_OR_RETURN(uint32_t number, deps_.store->PublishVersion(p.org_id, app.name, v));
+  v.version = number;
+  IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, app, v));
+  spdlog::info("{}/{} version {} published and active", p.org_name, app.name, number);
+  pb::PublishDraftResponse resp;
+  resp.set_version(number);
+  *resp.mutable_version_info() = ToVersionInfo(v, number);
+  return resp;
+}
+
+Result<pb::ListAppVersionsResponse> ComputeService::ListAppVersions(const Principal& p,
+                                                                    const pb::ListAppVersionsRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_ASSIGN_OR_RETURN(auto versions, deps_.store->ListVersions(p.org_id, app.name));
+  pb::ListAppVersionsResponse resp;
+  for (const auto& v : versions) *resp.add_versions() = ToVersionInfo(v, app.active_version);
+  return resp;
+}
+
+Result<pb::GetAppVersionResponse> ComputeService::GetAppVersion(const Principal& p, const pb::GetAppVersionRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  auto v = deps_.store->GetVersion(p.org_id, app.name, req.version());
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound(fmt::format("{}/{} has no version {}; list them with `dodil ignite version list {}:{}`",
+                                req.organization_name(), app.name, req.version(), req.organization_name(), app.name));
+  }
+  if (!v.ok()) return v.status();
+  pb::GetAppVersionResponse resp;
+  store::AppRecord snapshot = app;
+  snapshot.spec = v->spec;
+  *resp.mutable_app() = ToAppMeta(p, snapshot);
+  resp.mutable_app()->set_version(v->version);
+  resp.mutable_app()->mutable_runtime()->ParseFromString(v->runtime);
+  *resp.mutable_version_info() = ToVersionInfo(*v, app.active_version);
+  return resp;
+}
+
+Result<pb::RollbackAppResponse> ComputeService::RollbackApp(const Principal& p, const pb::RollbackAppRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  if (req.version() == 0) return InvalidArgument("version must be 1 or more: the version to make active");
+  auto v = deps_.store->GetVersion(p.org_id, app.name, req.version());
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound(fmt::format("{}/{} has no version {}; list them with `dodil ignite version list {}:{}`",
+                                req.organization_name(), app.name, req.version(), req.organization_name(), app.name));
+  }
+  if (!v.ok()) return v.status();
+  if (!deps_.blobs->Contains(v->artifact_hash)) {
+    return FailedPrecondition(fmt::format("the artifact of version {} is missing from the blob store", req.version()));
+  }
+  IGNITE_RETURN_IF_ERROR(deps_.store->SetActiveVersion(p.org_id, app.name, req.version()));
+  IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, app, *v));
+  spdlog::info("{}/{} rolled back from version {} to {}", p.org_name, app.name, app.active_version, req.version());
+  pb::RollbackAppResponse resp;
+  resp.set_active_version(req.version());
+  resp.set_previous_version(app.active_version);
+  return resp;
+}
+
+Result<gateway::InvokeResult> ComputeService::Invoke(const Principal& p, const std::string& org, const std::string& app,
+                                                     gateway::InvokeCall call) {
+  IGNITE_RETURN_IF_ERROR(CheckOrg(p, org));
+  call.app_id = org + "/" + app;
+  auto result = deps_.invoker->Invoke(call);
+  if (!result.ok() && result.status().code() == StatusCode::kFailedPrecondition) {
+    // Not routed: say whether the app is missing or just unpublished (only this error path reads the store).
+    IGNITE_RETURN_IF_ERROR(LoadApp(p, org, app).status());
+  }
+  return result;
+}
+
+pb::HealthCheckResponse ComputeService::HealthCheck() const {
+  pb::HealthCheckResponse r;
+  r.set_status("SERVING");
+  r.set_version(IGNITE_VERSION);
+  r.set_uptime_ms(deps_.clock->NowUnixMs() - started_ms_);
+  return r;
+}
+
+Status ComputeService::LoadRoutes() {
+  IGNITE_ASSIGN_OR_RETURN(auto orgs, deps_.store->ListOrgs());
+  int n = 0;
+  for (const auto& org : orgs) {
+    std::string after;
+    for (;;) {
+      IGNITE_ASSIGN_OR_RETURN(auto apps, deps_.store->ListApps(org.id, after, 500));
+      for (const auto& app : apps) {
+        if (app.active_version == 0) continue;
+        IGNITE_ASSIGN_OR_RETURN(auto v, deps_.store->GetVersion(org.id, app.name, app.active_version));
+        IGNITE_RETURN_IF_ERROR(Route(org.id, org.name, app, v));
+        ++n;
+      }
+      if (apps.size() < 500) break;
+      after = apps.back().name;
+    }
+  }
+  spdlog::info("routing {} published app(s)", n);
+  return OkStatus();
+}
+
+}  // namespace ignite::api

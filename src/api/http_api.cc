@@ -1,0 +1,122 @@
+#include "api/http_api.h"
+
+#include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
+
+#include "api/proto_json.h"
+#include "common/names.h"
+#include "http/server.h"
+
+namespace ignite::api {
+namespace {
+
+// Path parameters carry the request's organization_name/app_name; they are validated here once for every
+// route, so methods can trust them.
+Status ValidatePathNames(const std::map<std::string, std::string>& params) {
+  if (auto it = params.find("organization_name"); it != params.end()) {
+    IGNITE_RETURN_IF_ERROR(ValidateOrgName(it->second));
+  }
+  if (auto it = params.find("app_name"); it != params.end()) {
+    IGNITE_RETURN_IF_ERROR(ValidateAppName(it->second));
+  }
+  return OkStatus();
+}
+
+http::Response JsonResponse(const google::protobuf::Message& msg) {
+  http::Response r;
+  r.body = MessageToJson(msg);
+  return r;
+}
+
+std::string Frame(const pb::InvokeResponse& frame) { return "{\"result\":" + MessageToJson(frame) + "}\n"; }
+
+}  // namespace
+
+HttpApi::HttpApi(ComputeService* service, Authenticator* auth, boost::asio::thread_pool* pool)
+    : service_(service), auth_(auth), pool_(pool) {}
+
+template <typename Req, typename Resp>
+void HttpApi::Unary(http::Router* router, const char* method, const char* pattern, const char* name,
+                    Result<Resp> (ComputeService::*fn)(const Principal&, const Req&)) {
+  router->Add(method, pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
+    boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
+      auto run = [&]() -> Result<Resp> {
+        Req msg;
+        const std::string& body = req->raw.body();
+        if (body.find_first_not_of(" \t\r\n") != std::string::npos) IGNITE_RETURN_IF_ERROR(JsonToMessage(body, &msg));
+        IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
+        IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
+        IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+        return (service_->*fn)(p, msg);
+      };
+      auto result = run();
+      respond(result.ok() ? JsonResponse(*result) : http::ErrorResponse(result.status()));
+    });
+  }, name);
+}
+
+void HttpApi::Invoke(std::shared_ptr<http::Request> req, http::Responder respond) {
+  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
+    auto run = [&]() -> Result<gateway::InvokeResult> {
+      IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
+      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+      gateway::InvokeCall call;
+      call.payload = std::move(req->raw.body());
+      for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      return service_->Invoke(p, req->params.at("organization_name"), req->params.at("app_name"), std::move(call));
+    };
+    auto result = run();
+    if (!result.ok()) return respond(http::ErrorResponse(result.status()));
+    // The whole answer is buffered for now, so a failure is reported with an HTTP error before any frame.
+    const auto& r = *result;
+    http::Response out;
+    out.content_type = "application/x-ndjson";
+    out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
+    pb::InvokeResponse head;
+    head.mutable_head()->set_status(r.status);
+    head.mutable_head()->set_execution_id(r.execution_id);
+    head.mutable_head()->set_function_id(req->params.at("organization_name") + "/" + req->params.at("app_name"));
+    head.mutable_head()->set_version(r.version);
+    for (const auto& [k, v] : r.headers) (*head.mutable_head()->mutable_headers())[k] = v;
+    out.body = Frame(head);
+    constexpr size_t kChunk = 1 << 20;
+    for (size_t off = 0; off < r.body.size(); off += kChunk) {
+      pb::InvokeResponse chunk;
+      chunk.mutable_chunk()->set_data(r.body.substr(off, kChunk));
+      out.body += Frame(chunk);
+    }
+    pb::InvokeResponse trailer;
+    trailer.mutable_trailer()->set_duration_ms(r.duration_ms);
+    trailer.mutable_trailer()->set_cold_start(r.cold);
+    out.body += Frame(trailer);
+    respond(std::move(out));
+  });
+}
+
+void HttpApi::Register(http::Router* router) {
+  using S = ComputeService;
+  // More specific patterns first: the router takes the first match.
+  Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/draft/publish", "PublishDraft", &S::PublishDraft);
+  Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/draft", "SaveDraft", &S::SaveDraft);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/draft", "GetDraftInfo", &S::GetDraftInfo);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/versions/{version}", "GetAppVersion",
+        &S::GetAppVersion);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/versions", "ListAppVersions",
+        &S::ListAppVersions);
+  Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/rollback", "RollbackApp", &S::RollbackApp);
+  router->Add("POST", "/v1/ignite/app/{organization_name}/{app_name}/invoke",
+              [this](std::shared_ptr<http::Request> req, http::Responder respond) {
+                Invoke(std::move(req), std::move(respond));
+              }, "Invoke");
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}", "GetApp", &S::GetApp);
+  Unary(router, "DELETE", "/v1/ignite/app/{organization_name}/{app_name}", "DeleteApp", &S::DeleteApp);
+  Unary(router, "POST", "/v1/ignite/app/{organization_name}", "CreateApp", &S::CreateApp);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}", "ListApps", &S::ListApps);
+  router->Add("GET", "/v1/ignite/health", [this](std::shared_ptr<http::Request>, http::Responder respond) {
+    respond(JsonResponse(service_->HealthCheck()));
+  }, "HealthCheck");
+}
+
+}  // namespace ignite::api

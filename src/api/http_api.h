@@ -1,0 +1,31 @@
+// HttpApi: binds the ComputeService RPCs to the HTTP routes of reference section 4.3. Each route parses
+// its request (JSON body, path and query parameters) into the request message, authenticates, runs the
+// method on the blocking pool and answers with the JSON of the response message or the decided error body.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "api/auth.h"
+#include "api/compute_service.h"
+#include "http/router.h"
+
+namespace ignite::api {
+
+class HttpApi {
+ public:
+  // All must outlive the HttpApi and the router it registers into.
+  HttpApi(ComputeService* service, Authenticator* auth, boost::asio::thread_pool* pool);
+  void Register(http::Router* router);
+
+ private:
+  template <typename Req, typename Resp>
+  void Unary(http::Router* router, const char* method, const char* pattern, const char* name,
+             Result<Resp> (ComputeService::*fn)(const Principal&, const Req&));
+  void Invoke(std::shared_ptr<http::Request> req, http::Responder respond);
+
+  ComputeService* service_;
+  Authenticator* auth_;
+  boost::asio::thread_pool* pool_;
+};
+
+}  // namespace ignite::api

@@ -1,0 +1,3 @@
+module ignite-gocheck
+
+go 1.26

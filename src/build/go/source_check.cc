@@ -1,0 +1,96 @@
+#include "build/go/source_check.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "build/go/go_text.h"
+#include "common/process.h"
+
+#ifndef IGNITE_GOCHECK_PATH
+#define IGNITE_GOCHECK_PATH ""
+#endif
+
+namespace ignite::build {
+
+std::string GoCheckBinary(const GoToolchain& tc) {
+  return tc.gocheck_binary.empty() ? std::string(IGNITE_GOCHECK_PATH) : tc.gocheck_binary;
+}
+
+Result<std::vector<SourceProblem>> ParseGoCheckOutput(std::string_view json) {
+  auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("problems") || !doc["problems"].is_array()) {
+    return Internal(fmt::format("the Go source checker printed unexpected output: {}", CapForMessage(json, 2000)));
+  }
+  std::vector<SourceProblem> out;
+  for (const auto& p : doc["problems"]) {
+    if (!p.is_object()) continue;
+    out.push_back({p.value("pos", ""), p.value("message", "")});
+  }
+  return out;
+}
+
+std::string FormatProblems(const std::vector<SourceProblem>& problems) {
+  auto line = [](const SourceProblem& p) { return p.pos.empty() ? p.message : p.pos + ": " + p.message; };
+  if (problems.size() == 1) return line(problems[0]);
+  std::string out = fmt::format("the source has {} problems:", problems.size());
+  for (const auto& p : problems) out += "\n" + line(p);
+  return out;
+}
+
+Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::string& module_hint,
+                  std::chrono::milliseconds timeout) {
+  std::string binary = GoCheckBinary(tc);
+  if (binary.empty() || access(binary.c_str(), X_OK) != 0) {
+    return FailedPrecondition(fmt::format(
+        "the Go source checker ignite-gocheck is missing at \"{}\"; rebuild the platform (it is built with "
+        "ignited) or point IGNITE_GOCHECK at it",
+        binary));
+  }
+  SpawnSpec spec;
+  spec.argv = {binary};
+  if (!module_hint.empty()) {
+    spec.argv.push_back("-module");
+    spec.argv.push_back(module_hint);
+  }
+  spec.argv.push_back(dir);
+  spec.env = {{"PATH", "/usr/bin:/bin"}};
+  IGNITE_ASSIGN_OR_RETURN(CommandResult r, RunCommand(spec, timeout));
+  if (r.timed_out) {
+    return DeadlineExceeded(fmt::format("checking the Go source took longer than {}", FormatGoDuration(timeout)));
+  }
+  if (r.exit_code != 0) {
+    return Internal(fmt::format("the Go source checker failed (exit {}, signal {}): {}", r.exit_code,
+                                r.term_signal, CapForMessage(r.output, 4000)));
+  }
+  IGNITE_ASSIGN_OR_RETURN(auto problems, ParseGoCheckOutput(r.output));
+  if (problems.empty()) return OkStatus();
+  return InvalidArgument(FormatProblems(problems));
+}
+
+Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::string_view file_name,
+                     const std::string& scratch_dir, const archive::Limits& limits) {
+  namespace fs = std::filesystem;
+  std::string tmpl = scratch_dir + "/gocheck-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    return Internal(fmt::format("cannot create a temporary directory in {}: {}", scratch_dir, std::strerror(errno)));
+  }
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } cleanup{tmpl};
+  // ExtractTo validates every entry before it writes anything.
+  IGNITE_RETURN_IF_ERROR(archive::ExtractTo(archive, file_name, "main.go", tmpl, limits));
+  return RunGoCheck(tc, tmpl, "", std::chrono::seconds(30));
+}
+
+}  // namespace ignite::build

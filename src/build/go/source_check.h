@@ -1,0 +1,35 @@
+// The layout/syntax check shared by CheckGoSource and BuildGo: runs ignite-gocheck over an extracted source
+// directory and turns its findings into one user-facing InvalidArgument. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "build/go/go_builder.h"
+
+namespace ignite::build {
+
+struct SourceProblem {
+  std::string pos;      // "./main.go:3:9", or "" when the problem has no position
+  std::string message;
+};
+
+// The checker binary: tc.gocheck_binary, else the one built with this tree (IGNITE_GOCHECK_PATH).
+std::string GoCheckBinary(const GoToolchain& tc);
+
+// Parses ignite-gocheck's JSON ({"problems":[{"pos":..,"message":..}]}). Internal if malformed.
+Result<std::vector<SourceProblem>> ParseGoCheckOutput(std::string_view json);
+
+// One message for all problems: a single problem is "pos: message"; several are
+// "the source has N problems:\n" followed by one "pos: message" line each.
+std::string FormatProblems(const std::vector<SourceProblem>& problems);
+
+// Runs the checker over `dir`. `module_hint` is the module path to assume when dir has no go.mod (may be
+// empty). OK, InvalidArgument (the problems), FailedPrecondition (checker missing) or Internal.
+Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::string& module_hint,
+                  std::chrono::milliseconds timeout);
+
+}  // namespace ignite::build

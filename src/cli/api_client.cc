@@ -1,0 +1,236 @@
+#include "cli/api_client.h"
+
+#include <strings.h>
+
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "dodil/ignite/v1/ignite_common.pb.h"
+
+namespace ignite::cli {
+namespace {
+
+class HttpTransport : public Transport {
+ public:
+  HttpTransport(http::Endpoint endpoint, std::chrono::milliseconds timeout)
+      : endpoint_(std::move(endpoint)), timeout_(timeout) {}
+
+  Result<http::Response> RoundTrip(http::Verb verb, const std::string& target, const http::Headers& headers,
+                                   std::string_view body, const http::StreamHandlers* stream) override {
+    if (stream != nullptr) {
+      return http::RequestStreaming(endpoint_, verb, target, headers, body, timeout_, *stream);
+    }
+    return http::Request(endpoint_, verb, target, headers, body, timeout_);
+  }
+
+ private:
+  http::Endpoint endpoint_;
+  std::chrono::milliseconds timeout_;
+};
+
+StatusCode CodeForHttpStatus(int status) {
+  switch (status) {
+    case 400: return StatusCode::kInvalidArgument;
+    case 401: return StatusCode::kUnauthenticated;
+    case 403: return StatusCode::kPermissionDenied;
+    case 404: return StatusCode::kNotFound;
+    case 409: return StatusCode::kAlreadyExists;
+    case 413: return StatusCode::kResourceExhausted;
+    case 429: return StatusCode::kResourceExhausted;
+    case 499: return StatusCode::kCancelled;
+    case 501: return StatusCode::kUnimplemented;
+    case 502:
+    case 503: return StatusCode::kUnavailable;
+    case 504: return StatusCode::kDeadlineExceeded;
+    case 500: return StatusCode::kInternal;
+    default: return StatusCode::kUnknown;
+  }
+}
+
+std::string Snippet(std::string_view body) {
+  size_t begin = body.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return "";
+  body.remove_prefix(begin);
+  while (!body.empty() && (body.back() == ' ' || body.back() == '\n' || body.back() == '\r')) {
+    body.remove_suffix(1);
+  }
+  constexpr size_t kMax = 200;
+  if (body.size() > kMax) return std::string(body.substr(0, kMax)) + "...";
+  return std::string(body);
+}
+
+std::string AppsPath(const std::string& org) { return "/v1/ignite/app/" + PercentEncode(org); }
+std::string AppPath(const AppRef& app) { return AppsPath(app.org) + "/" + PercentEncode(app.app); }
+
+template <typename Response>
+Result<Response> CallFor(ApiClient& client, http::Verb verb, const std::string& target,
+                         const google::protobuf::Message* request) {
+  Response response;
+  IGNITE_RETURN_IF_ERROR(client.Call(verb, target, request, &response));
+  return response;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> NewHttpTransport(http::Endpoint endpoint, std::chrono::milliseconds timeout) {
+  return std::make_unique<HttpTransport>(std::move(endpoint), timeout);
+}
+
+std::string PercentEncode(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+Status StatusFromErrorBody(int http_status, std::string_view body) {
+  v1::ErrorBody error;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  bool parsed = !body.empty() &&
+                google::protobuf::util::JsonStringToMessage(std::string(body), &error, options).ok() &&
+                !error.message().empty();
+  if (parsed) {
+    StatusCode code = StatusCodeFromInt(error.code());
+    if (code == StatusCode::kOk) code = CodeForHttpStatus(http_status);
+    return Status(code, error.message());
+  }
+  std::string snippet = Snippet(body);
+  std::string message = snippet.empty() ? fmt::format("ignited answered HTTP {} without an error message",
+                                                       http_status)
+                                        : fmt::format("ignited answered HTTP {}: {}", http_status, snippet);
+  return Status(CodeForHttpStatus(http_status), message);
+}
+
+http::Headers ApiClient::BaseHeaders() const {
+  http::Headers headers;
+  if (!token_.empty()) headers.emplace_back("Authorization", "Bearer " + token_);
+  return headers;
+}
+
+Status ApiClient::FromTransport(const Status& status) {
+  if (status.code() == StatusCode::kDeadlineExceeded) {
+    return DeadlineExceeded(status.message() + "; allow more time with --timeout (e.g. --timeout 10m)");
+  }
+  if (status.code() == StatusCode::kUnavailable) {
+    return Status(StatusCode::kUnknown,
+                  status.message() + ". Is ignited running there? Start it with the README's first command.");
+  }
+  return Status(StatusCode::kUnknown, status.message());
+}
+
+Status ApiClient::Call(http::Verb verb, const std::string& target, const google::protobuf::Message* request,
+                       google::protobuf::Message* response) {
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/json");
+  std::string body;
+  if (request != nullptr) {
+    auto status = google::protobuf::util::MessageToJsonString(*request, &body);
+    if (!status.ok()) return Internal(fmt::format("cannot encode the request: {}", std::string(status.message())));
+    headers.emplace_back("Content-Type", "application/json");
+  }
+  auto result = transport_->RoundTrip(verb, target, headers, body, nullptr);
+  if (!result.ok()) return FromTransport(result.status());
+  if (result->status < 200 || result->status >= 300) return StatusFromErrorBody(result->status, result->body);
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const std::string& json = result->body.empty() ? std::string("{}") : result->body;
+  auto parsed = google::protobuf::util::JsonStringToMessage(json, response, options);
+  if (!parsed.ok()) {
+    return Internal(fmt::format("ignited answered {} with JSON this CLI cannot read ({}): {}", target,
+                                std::string(parsed.message()), Snippet(json)));
+  }
+  return OkStatus();
+}
+
+Result<v1::CreateAppResponse> ApiClient::CreateApp(const std::string& org, const v1::CreateAppRequest& request) {
+  return CallFor<v1::CreateAppResponse>(*this, http::Verb::post, AppsPath(org), &request);
+}
+
+Result<v1::GetAppResponse> ApiClient::GetApp(const AppRef& app) {
+  return CallFor<v1::GetAppResponse>(*this, http::Verb::get, AppPath(app), nullptr);
+}
+
+Result<v1::ListAppsResponse> ApiClient::ListApps(const std::string& org, uint32_t limit,
+                                                 const std::string& cursor) {
+  std::string target = AppsPath(org);
+  std::string query;
+  if (limit > 0) query += fmt::format("limit={}", limit);
+  if (!cursor.empty()) query += (query.empty() ? "" : "&") + std::string("cursor=") + PercentEncode(cursor);
+  if (!query.empty()) target += "?" + query;
+  return CallFor<v1::ListAppsResponse>(*this, http::Verb::get, target, nullptr);
+}
+
+Result<v1::DeleteAppResponse> ApiClient::DeleteApp(const AppRef& app) {
+  return CallFor<v1::DeleteAppResponse>(*this, http::Verb::delete_, AppPath(app), nullptr);
+}
+
+Result<v1::SaveDraftResponse> ApiClient::SaveDraft(const AppRef& app, const v1::SaveDraftRequest& request) {
+  return CallFor<v1::SaveDraftResponse>(*this, http::Verb::post, AppPath(app) + "/draft", &request);
+}
+
+Result<v1::GetDraftInfoResponse> ApiClient::GetDraftInfo(const AppRef& app) {
+  return CallFor<v1::GetDraftInfoResponse>(*this, http::Verb::get, AppPath(app) + "/draft", nullptr);
+}
+
+Result<v1::PublishDraftResponse> ApiClient::PublishDraft(const AppRef& app) {
+  v1::PublishDraftRequest request;  // path carries the ids: the body is {}
+  return CallFor<v1::PublishDraftResponse>(*this, http::Verb::post, AppPath(app) + "/draft/publish", &request);
+}
+
+Result<v1::ListAppVersionsResponse> ApiClient::ListAppVersions(const AppRef& app) {
+  return CallFor<v1::ListAppVersionsResponse>(*this, http::Verb::get, AppPath(app) + "/versions", nullptr);
+}
+
+Result<v1::GetAppVersionResponse> ApiClient::GetAppVersion(const AppRef& app, uint32_t version) {
+  return CallFor<v1::GetAppVersionResponse>(*this, http::Verb::get,
+                                            fmt::format("{}/versions/{}", AppPath(app), version), nullptr);
+}
+
+Result<v1::RollbackAppResponse> ApiClient::RollbackApp(const AppRef& app, uint32_t version) {
+  v1::RollbackAppRequest request;
+  request.set_version(version);
+  return CallFor<v1::RollbackAppResponse>(*this, http::Verb::post, AppPath(app) + "/rollback", &request);
+}
+
+Status ApiClient::Invoke(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
+                         InvokeStreamDecoder& decoder) {
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/x-ndjson");
+  bool has_content_type = false;
+  for (const auto& [name, value] : extra_headers) {
+    if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) has_content_type = true;
+  }
+  if (!has_content_type) headers.emplace_back("Content-Type", "application/octet-stream");
+  headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+
+  int status = 0;
+  std::string error_body;
+  Status decode_status;
+  http::StreamHandlers handlers;
+  handlers.on_head = [&](const http::Response& head) { status = head.status; };
+  handlers.on_body_chunk = [&](std::string_view chunk) {
+    if (status < 200 || status >= 300) {
+      if (error_body.size() < 64 * 1024) error_body.append(chunk);
+      return;
+    }
+    if (decode_status.ok()) decode_status = decoder.Feed(chunk);
+  };
+  auto result = transport_->RoundTrip(http::Verb::post, AppPath(app) + "/invoke", headers, payload, &handlers);
+  if (!decode_status.ok()) return decode_status;
+  if (!result.ok()) {
+    if (decoder.saw_trailer()) return OkStatus();  // everything arrived; only the goodbye failed
+    return FromTransport(result.status());
+  }
+  if (result->status < 200 || result->status >= 300) return StatusFromErrorBody(result->status, error_body);
+  return decoder.Finish();
+}
+
+}  // namespace ignite::cli

@@ -1,0 +1,81 @@
+// The CLI's view of ignited's HTTP API: one method per ComputeService route, JSON through the protobuf JSON
+// mapping, errors decoded from the error body into a Status with the server's gRPC code.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/message.h>
+
+#include "cli/invoke_stream.h"
+#include "common/names.h"
+#include "common/result.h"
+#include "dodil/ignite/v1/ignite_compute.pb.h"
+#include "http/client.h"
+
+namespace ignite::cli {
+
+namespace v1 = dodil::ignite::v1;
+
+// How ApiClient reaches the server: HttpTransport in the programs, fakes in tests.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // One HTTP exchange with the API server. With `stream` set, body bytes go to its handlers as they arrive
+  // and Response::body stays empty. Failures to exchange at all are a Status (see http/client.h).
+  virtual Result<http::Response> RoundTrip(http::Verb verb, const std::string& target,
+                                           const http::Headers& headers, std::string_view body,
+                                           const http::StreamHandlers* stream) = 0;
+};
+
+// A Transport over http::Request / http::RequestStreaming; `timeout` bounds each exchange (0 = none).
+std::unique_ptr<Transport> NewHttpTransport(http::Endpoint endpoint, std::chrono::milliseconds timeout);
+
+// The Status for a non-2xx answer: the error body's code and message ({"code": <grpc>, "message": ...}). A
+// body that is not an error body (a proxy's HTML page, empty) gives the code implied by the HTTP status
+// (404 NotFound, 401 Unauthenticated, 503 Unavailable, ...) and a message quoting the status and the start
+// of the body.
+Status StatusFromErrorBody(int http_status, std::string_view body);
+
+class ApiClient {
+ public:
+  // `token` may be empty (no Authorization header is sent).
+  ApiClient(std::unique_ptr<Transport> transport, std::string token)
+      : transport_(std::move(transport)), token_(std::move(token)) {}
+
+  // One JSON call: `request` (nullable: no body) is sent as JSON, a 2xx answer is parsed into `response`
+  // (unknown fields ignored). Server errors keep their code; failures to reach the server are kUnknown
+  // (exit 1, decisions.md) with a hint to start ignited; a timeout stays kDeadlineExceeded.
+  Status Call(http::Verb verb, const std::string& target, const google::protobuf::Message* request,
+              google::protobuf::Message* response);
+
+  Result<v1::CreateAppResponse> CreateApp(const std::string& org, const v1::CreateAppRequest& request);
+  Result<v1::GetAppResponse> GetApp(const AppRef& app);
+  Result<v1::ListAppsResponse> ListApps(const std::string& org, uint32_t limit, const std::string& cursor);
+  Result<v1::DeleteAppResponse> DeleteApp(const AppRef& app);
+  Result<v1::SaveDraftResponse> SaveDraft(const AppRef& app, const v1::SaveDraftRequest& request);
+  Result<v1::GetDraftInfoResponse> GetDraftInfo(const AppRef& app);
+  Result<v1::PublishDraftResponse> PublishDraft(const AppRef& app);
+  Result<v1::ListAppVersionsResponse> ListAppVersions(const AppRef& app);
+  Result<v1::GetAppVersionResponse> GetAppVersion(const AppRef& app, uint32_t version);
+  Result<v1::RollbackAppResponse> RollbackApp(const AppRef& app, uint32_t version);
+
+  // POST .../invoke with the raw payload; the NDJSON answer is fed to `decoder` as it arrives. Returns a
+  // non-2xx answer's error, a transport failure, or decoder.Feed/Finish's first failure.
+  Status Invoke(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
+                InvokeStreamDecoder& decoder);
+
+ private:
+  http::Headers BaseHeaders() const;
+  static Status FromTransport(const Status& status);
+
+  std::unique_ptr<Transport> transport_;
+  std::string token_;
+};
+
+// "a%2Fb": percent-encodes everything but RFC 3986 unreserved characters (for query values).
+std::string PercentEncode(std::string_view text);
+
+}  // namespace ignite::cli

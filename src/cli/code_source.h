@@ -1,0 +1,33 @@
+// What `draft save -c PATH` uploads: a directory packed as a deterministic tar.gz, or a file (a .zip, .tar.gz
+// or .tgz archive, or a single source file such as main.go) sent byte for byte.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/config.h"
+#include "common/result.h"
+
+namespace ignite::cli {
+
+// Names skipped at any depth when a directory is packed (reference 3.6).
+const std::vector<std::string>& PackSkipNames();
+
+// Packs a directory into tar.gz bytes; archive::PackDirectory in the program, a fake in tests.
+using DirectoryPacker =
+    std::function<Result<std::string>(const std::string& dir, const std::vector<std::string>& skip_names)>;
+DirectoryPacker ArchivePacker();
+
+struct CodeUpload {
+  std::string bytes;
+  // What the server is told it received: "code.tar.gz" for a packed directory, else the file's base name.
+  std::string file_name;
+  bool packed_directory = false;
+};
+
+// Reads `path` for upload. A missing path, an unreadable file, or a directory that cannot be packed (empty
+// after the skips, a link leading outside it, ...) is a local error (exit 1) naming the path.
+Result<CodeUpload> LoadCode(const std::string& path, const FileSystem& fs, const DirectoryPacker& pack);
+
+}  // namespace ignite::cli

@@ -1,0 +1,206 @@
+// `app` (aliases `function`, `fn`): create, get, list, delete (reference 3.5).
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/errors.h"
+#include "cli/output.h"
+
+namespace ignite::cli {
+namespace {
+
+struct CreateOptions {
+  std::string name;
+  std::string runtime;
+  std::string description;
+  std::string tier;
+  uint32_t memory = 0;
+  uint32_t cpu = 0;
+  uint32_t timeout_secs = 0;
+  uint32_t max_replicas = 0;
+  uint32_t reserved = 0;
+  uint32_t max_concurrency = 0;
+  std::vector<std::string> env;
+};
+
+Result<v1::ResourceTier> TierFromFlag(const std::string& tier) {
+  if (tier.empty()) return v1::RESOURCE_TIER_UNSPECIFIED;
+  if (tier == "small") return v1::RESOURCE_TIER_SMALL;
+  if (tier == "medium") return v1::RESOURCE_TIER_MEDIUM;
+  if (tier == "large") return v1::RESOURCE_TIER_LARGE;
+  if (tier == "xlarge") return v1::RESOURCE_TIER_XLARGE;
+  return LocalError(fmt::format("unknown tier \"{}\": use small, medium, large or xlarge", tier));
+}
+
+std::string TierLabel(v1::ResourceTier tier) { return EnumLabel(v1::ResourceTier_Name(tier), "RESOURCE_TIER_"); }
+std::string StateLabel(v1::DeploymentState state) {
+  return EnumLabel(v1::DeploymentState_Name(state), "DEPLOYMENT_STATE_");
+}
+
+Status CreateApp(CommandContext& ctx, const CreateOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.name));
+  v1::CreateAppRequest request;
+  request.set_name(ref.app);
+  request.set_description(opts.description);
+  IGNITE_ASSIGN_OR_RETURN(v1::ResourceTier tier, TierFromFlag(opts.tier));
+  request.set_resource_tier(tier);
+  if (opts.memory || opts.cpu || opts.timeout_secs) {
+    request.mutable_limits()->set_memory_mb(opts.memory);
+    request.mutable_limits()->set_cpu_millicores(opts.cpu);
+    request.mutable_limits()->set_timeout_secs(opts.timeout_secs);
+  }
+  if (opts.max_replicas || opts.reserved) {
+    request.mutable_scaling()->set_max_replicas(opts.max_replicas);
+    request.mutable_scaling()->set_reserved(opts.reserved);
+  }
+  request.set_max_concurrency(opts.max_concurrency);
+  for (const std::string& kv : opts.env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return LocalError(fmt::format("--env \"{}\": write it as KEY=VALUE", kv));
+    }
+    (*request.mutable_env())[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (!opts.runtime.empty()) {
+    IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.runtime));
+    *request.mutable_runtime() = runtime;
+    ctx.err() << "Note: --runtime on app create is only recorded as metadata; the runtime comes from the code "
+                 "saved with `draft save`.\n";
+  }
+
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::CreateAppResponse response, client->CreateApp(ref.org, request));
+  return Emit(ctx, response, [&] {
+    std::string id = response.app_id().empty() ? ref.id() : response.app_id();
+    return fmt::format("Created app {}\n", id) +
+           RenderKeyValues({{"State", StateLabel(response.deployment_state())},
+                            {"Tier", TierLabel(response.applied_tier())},
+                            {"Limits", LimitsLabel(response.applied_limits())}});
+  });
+}
+
+std::string DescribeApp(const v1::AppMeta& app) {
+  std::vector<std::string> env_keys;
+  for (const auto& [key, value] : app.env()) env_keys.push_back(key);
+  std::sort(env_keys.begin(), env_keys.end());
+  std::string env;
+  for (const auto& key : env_keys) env += (env.empty() ? "" : ", ") + key;
+  const v1::ResourceLimits& limits = app.has_applied_limits() ? app.applied_limits() : app.limits();
+  std::string scaling;
+  if (app.scaling().max_replicas() > 0 || app.scaling().reserved() > 0) {
+    scaling = fmt::format("max replicas {}, reserved {}", app.scaling().max_replicas(), app.scaling().reserved());
+  }
+  return RenderKeyValues({
+      {"ID", app.id()},
+      {"Description", app.description()},
+      {"Runtime", RuntimeLabel(app.runtime())},
+      {"State", StateLabel(app.deployment_state())},
+      {"Active version", app.active_version() > 0 ? std::to_string(app.active_version()) : "none"},
+      {"Tier", TierLabel(app.resource_tier())},
+      {"Limits", LimitsLabel(limits)},
+      {"Scaling", scaling},
+      {"Max concurrency", app.max_concurrency() > 0 ? std::to_string(app.max_concurrency()) : ""},
+      {"Env", env},
+      {"Unauthenticated", app.allow_unauthenticated() ? "allowed" : ""},
+      {"Created", FormatTimeMs(app.created_at_ms())},
+      {"Updated", FormatTimeMs(app.updated_at_ms())},
+  });
+}
+
+Status GetApp(CommandContext& ctx, const std::string& id) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(id));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::GetAppResponse response, client->GetApp(ref));
+  return Emit(ctx, response, [&] { return DescribeApp(response.app()); });
+}
+
+struct ListOptions {
+  uint32_t limit = 0;
+  std::string cursor;
+};
+
+Status ListApps(CommandContext& ctx, const ListOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(std::string org, ctx.RequireOrg());
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::ListAppsResponse response, client->ListApps(org, opts.limit, opts.cursor));
+  return Emit(ctx, response, [&] {
+    if (response.apps().empty() && response.next_cursor().empty()) {
+      return fmt::format("No apps in organization {}.\n", org);
+    }
+    Table table{{"NAME", "RUNTIME", "ACTIVE", "STATE", "CREATED"}, {}};
+    for (const v1::AppMeta& app : response.apps()) {
+      table.rows.push_back({app.name(), RuntimeLabel(app.runtime()),
+                            app.active_version() > 0 ? std::to_string(app.active_version()) : "",
+                            StateLabel(app.deployment_state()), FormatTimeMs(app.created_at_ms())});
+    }
+    std::string text = table.Render();
+    if (!response.next_cursor().empty()) {
+      text += fmt::format("\nMore apps: repeat with --cursor {}\n", response.next_cursor());
+    }
+    return text;
+  });
+}
+
+Status DeleteApp(CommandContext& ctx, const std::string& id) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(id));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::DeleteAppResponse response, client->DeleteApp(ref));
+  return Emit(ctx, response, [&] {
+    return fmt::format("Deleted app {}\n", response.app_id().empty() ? ref.id() : response.app_id());
+  });
+}
+
+constexpr const char* kIdHelp = "App id: org:app, org/app, or app (organization from --org or config)";
+
+}  // namespace
+
+void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
+  CLI::App* app = AddGroup(parent, ctx, "app", "Create, inspect, list and delete apps (functions)");
+  app->alias("function");
+  app->alias("fn");
+
+  auto create = std::make_shared<CreateOptions>();
+  CLI::App* create_cmd = AddCommand(*app, ctx, "create", "Create an app (metadata only; code comes with `draft save`)",
+                                    [&ctx, create] { return CreateApp(ctx, *create); });
+  create_cmd->add_option("name", create->name, "App name, or org:name")->required();
+  create_cmd->add_option("--runtime", create->runtime, "go, python, rust or deno (recorded as metadata only)")
+      ->check(CLI::IsMember({"go", "python", "rust", "deno"}));
+  create_cmd->add_option("--description", create->description, "What the app does");
+  create_cmd->add_option("-t,--tier", create->tier, "Resource tier: small, medium, large or xlarge")
+      ->check(CLI::IsMember({"small", "medium", "large", "xlarge"}));
+  create_cmd->add_option("--memory", create->memory, "Memory limit in MB (overrides the tier)");
+  create_cmd->add_option("--cpu", create->cpu, "CPU limit in millicores (overrides the tier)");
+  create_cmd->add_option("--timeout-secs", create->timeout_secs, "Execution timeout in seconds (default 120)");
+  create_cmd->add_option("--max-replicas", create->max_replicas, "Maximum instances (default 10)");
+  create_cmd->add_option("--reserved", create->reserved, "Instances kept warm even when idle (default 0)");
+  create_cmd->add_option("--max-concurrency", create->max_concurrency,
+                         "Concurrent executions per instance (default 100 for Go)");
+  create_cmd->add_option("--env", create->env, "Environment variable KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  create_cmd->footer(
+      "Examples:\n"
+      "  app create hello --runtime go\n"
+      "  app create org:worker --tier medium --env LOG_LEVEL=debug --max-replicas 3");
+
+  auto get_id = std::make_shared<std::string>();
+  CLI::App* get_cmd = AddCommand(*app, ctx, "get", "Show an app's configuration and state",
+                                 [&ctx, get_id] { return GetApp(ctx, *get_id); });
+  get_cmd->add_option("id", *get_id, kIdHelp)->required();
+
+  auto list = std::make_shared<ListOptions>();
+  CLI::App* list_cmd = AddCommand(*app, ctx, "list", "List the organization's apps",
+                                  [&ctx, list] { return ListApps(ctx, *list); });
+  list_cmd->add_option("--limit", list->limit, "At most this many apps per page");
+  list_cmd->add_option("--cursor", list->cursor, "Continue from a previous page's cursor");
+
+  auto delete_id = std::make_shared<std::string>();
+  CLI::App* delete_cmd = AddCommand(*app, ctx, "delete", "Delete an app with its draft and versions",
+                                    [&ctx, delete_id] { return DeleteApp(ctx, *delete_id); });
+  delete_cmd->add_option("id", *delete_id, kIdHelp)->required();
+}
+
+}  // namespace ignite::cli

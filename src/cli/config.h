@@ -1,0 +1,86 @@
+// Where the CLI's endpoint, token and organization come from (reference 3.1): flags, then environment, then a
+// YAML config file, then built-in defaults. The logic is pure over an environment map and a FileSystem view,
+// so tests need neither getenv nor real files.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace ignite::cli {
+
+using EnvMap = std::map<std::string, std::string>;
+
+// The read-only slice of the filesystem the CLI needs.
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  virtual bool IsDirectory(const std::string& path) const = 0;
+  virtual bool IsRegularFile(const std::string& path) const = 0;
+  // The whole file, or nullopt if it does not exist or cannot be read.
+  virtual std::optional<std::string> ReadFile(const std::string& path) const = 0;
+};
+
+// The real filesystem. Thread-safe; lives for the whole program.
+const FileSystem& RealFileSystem();
+
+// The process environment as a map (for main; the logic below never calls getenv).
+EnvMap ProcessEnvironment();
+
+// Values given as flags; empty means "not given".
+struct ConfigFlags {
+  std::string api_endpoint;
+  std::string token;
+  std::string org;
+  std::string config_path;  // --config
+};
+
+// Values found in a config file; empty means "key absent".
+struct FileConfig {
+  std::string api_endpoint;
+  std::string token;
+  std::string org;
+};
+
+// The effective settings of one CLI run.
+struct Settings {
+  std::string api_endpoint;  // never empty
+  std::string token;         // empty: requests are sent without Authorization
+  std::string org;           // empty: app ids must name their organization
+  std::string config_file;   // the file that was read, or "" if none
+};
+
+inline constexpr std::string_view kDefaultApiEndpoint = "http://127.0.0.1:7070";
+// The organization a fresh ignited creates (decisions.md "Local bootstrap").
+inline constexpr std::string_view kDefaultOrg = "org";
+
+// The config files to consider, in order, for a run without --config:
+//   - if $DODIL_CONFIG_DIR names an existing directory: only <it>/config.yaml;
+//   - else if $IGNITE_CONFIG_DIR names an existing directory: only <it>/config.yaml;
+//   - else $HOME/.config/unified-cli/config.yaml, $HOME/.ignite/config.yaml, $HOME/.config/dodil/config.yaml.
+// Setting one of the two variables to a directory therefore isolates a run from the home-directory files.
+std::vector<std::string> ConfigFileCandidates(const EnvMap& env, const FileSystem& fs);
+
+// The config file to read: --config if given (it must exist, else a local error), otherwise the first
+// candidate that is a regular file; "" when there is none.
+Result<std::string> FindConfigFile(const ConfigFlags& flags, const EnvMap& env, const FileSystem& fs);
+
+// Reads keys ignite.api_endpoint, ignite.token and ignite.org_id (ignite.org_name is accepted for the org),
+// each falling back to the same key under global.*. Nested maps and flat dotted keys ("ignite.token: x")
+// both work. An empty document is an empty config. Malformed YAML is a local error naming `path`.
+Result<FileConfig> ParseConfigYaml(std::string_view yaml, std::string_view path);
+
+// Precedence, first non-empty wins:
+//   token:    --token, $DODIL_TOKEN, $IGNITE_TOKEN, file
+//   endpoint: --api-endpoint, $IGNITE_API_ENDPOINT, file, kDefaultApiEndpoint
+//   org:      --org, $IGNITE_ORG_ID, $IGNITE_ORG_NAME, file, kDefaultOrg
+Settings MergeSettings(const ConfigFlags& flags, const EnvMap& env, const FileConfig& file);
+
+// FindConfigFile + ParseConfigYaml + MergeSettings.
+Result<Settings> ResolveSettings(const ConfigFlags& flags, const EnvMap& env, const FileSystem& fs);
+
+}  // namespace ignite::cli

@@ -1,0 +1,68 @@
+#include "cli/context.h"
+
+#include <fmt/format.h>
+
+#include "cli/duration.h"
+#include "cli/errors.h"
+#include "http/client.h"
+
+namespace ignite::cli {
+
+TransportFactory HttpTransportFactory() {
+  return [](std::string_view api_endpoint,
+            std::chrono::milliseconds timeout) -> Result<std::unique_ptr<Transport>> {
+    auto endpoint = http::ParseEndpoint(api_endpoint);
+    if (!endpoint.ok()) {
+      // A bad endpoint is a local configuration problem: exit 1, whatever the parser's code.
+      return LocalError(endpoint.status().message());
+    }
+    return NewHttpTransport(std::move(endpoint).value(), timeout);
+  };
+}
+
+Result<OutputFormat> CommandContext::Format() const { return ParseOutputFormat(flags_.output); }
+
+Result<Settings> CommandContext::GetSettings() {
+  if (!settings_) {
+    ConfigFlags config_flags{flags_.api_endpoint, flags_.token, flags_.org, flags_.config};
+    IGNITE_ASSIGN_OR_RETURN(Settings settings, ResolveSettings(config_flags, io_.env, *io_.fs));
+    settings_ = std::move(settings);
+  }
+  return *settings_;
+}
+
+Result<std::string> CommandContext::RequireOrg() {
+  IGNITE_ASSIGN_OR_RETURN(Settings settings, GetSettings());
+  if (settings.org.empty()) {
+    return LocalError(
+        "no organization given: pass --org, set IGNITE_ORG_ID, or set ignite.org_id in the config file");
+  }
+  IGNITE_RETURN_IF_ERROR(ValidateOrgName(settings.org));
+  return settings.org;
+}
+
+Result<AppRef> CommandContext::ResolveApp(std::string_view id) {
+  if (id.find_first_of(":/") != std::string_view::npos) return ParseAppRef(id, "");
+  IGNITE_ASSIGN_OR_RETURN(Settings settings, GetSettings());
+  if (settings.org.empty()) {
+    return LocalError(fmt::format(
+        "app \"{}\" has no organization: write it as org:{}, pass --org, set IGNITE_ORG_ID, or set "
+        "ignite.org_id in the config file",
+        id, id));
+  }
+  return ParseAppRef(id, settings.org);
+}
+
+Result<ApiClient*> CommandContext::Client() {
+  if (!client_) {
+    IGNITE_ASSIGN_OR_RETURN(Settings settings, GetSettings());
+    auto timeout = ParseDuration(flags_.timeout);
+    if (!timeout.ok()) return LocalError("--timeout: " + timeout.status().message());
+    IGNITE_ASSIGN_OR_RETURN(std::unique_ptr<Transport> transport,
+                            io_.transport_factory(settings.api_endpoint, *timeout));
+    client_ = std::make_unique<ApiClient>(std::move(transport), settings.token);
+  }
+  return client_.get();
+}
+
+}  // namespace ignite::cli

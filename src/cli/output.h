@@ -1,0 +1,62 @@
+// Rendering command results: aligned tables and key/value blocks for `-o table`, the protobuf JSON mapping
+// for `-o json`, and the small value formatters both share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/message.h>
+
+#include "common/result.h"
+#include "dodil/ignite/v1/ignite_common.pb.h"
+
+namespace ignite::cli {
+
+enum class OutputFormat { kTable, kJson };
+
+// "table" or "json". "yaml" and "wide" (documented by the reference) are a local error "not supported
+// yet"; anything else is a local error listing the choices.
+Result<OutputFormat> ParseOutputFormat(std::string_view text);
+
+// Columns left-aligned and padded to the widest cell, separated by three spaces, no trailing spaces; one line
+// per row, each ending in '\n'. Empty cells render as "-".
+struct Table {
+  std::vector<std::string> headers;
+  std::vector<std::vector<std::string>> rows;
+  std::string Render() const;
+};
+
+// "Key:   value" lines with values aligned; entries with an empty value are skipped.
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+std::string RenderKeyValues(const KeyValues& entries);
+
+// The message in the protobuf JSON mapping (camelCase), indented, ending in '\n'. Fields with default values
+// are omitted, as on the wire.
+std::string MessageToPrettyJson(const google::protobuf::Message& message);
+
+// Unix milliseconds as "2024-05-28 12:00:00 UTC"; 0 as "".
+std::string FormatTimeMs(int64_t unix_ms);
+
+// An enum value's name without its type prefix, lowercased: ("RESOURCE_TIER_MEDIUM", "RESOURCE_TIER_") ->
+// "medium"; UNSPECIFIED values (and names without the prefix) -> "".
+std::string EnumLabel(std::string_view full_name, std::string_view prefix);
+
+// "go", "python", "rust (native)", "deno", or "" when no runtime is set.
+std::string RuntimeLabel(const dodil::ignite::v1::Runtime& runtime);
+
+// "512 MB memory, 500 millicores CPU, timeout 120s"; zero values are left out; "" when all are zero.
+std::string LimitsLabel(const dodil::ignite::v1::ResourceLimits& limits);
+
+// Byte counts for people: "812 B", "14.2 KiB", "3.0 MiB".
+std::string FormatBytes(int64_t bytes);
+
+// Standard base64 with padding.
+std::string Base64Encode(std::string_view bytes);
+
+// True if `bytes` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool IsValidUtf8(std::string_view bytes);
+
+}  // namespace ignite::cli

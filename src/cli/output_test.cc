@@ -1,0 +1,87 @@
+#include "cli/output.h"
+
+#include <gtest/gtest.h>
+
+#include "dodil/ignite/v1/ignite_compute.pb.h"
+
+namespace ignite::cli {
+namespace {
+
+TEST(Table, AlignsColumnsWithoutTrailingSpaces) {
+  Table table{{"NAME", "RUNTIME", "ACTIVE"}, {{"hello", "go", "1"}, {"a-much-longer-name", "", "12"}}};
+  EXPECT_EQ(table.Render(),
+            "NAME                 RUNTIME   ACTIVE\n"
+            "hello                go        1\n"
+            "a-much-longer-name   -         12\n");
+}
+
+TEST(Table, HeaderOnly) { EXPECT_EQ((Table{{"A", "B"}, {}}).Render(), "A   B\n"); }
+
+TEST(RenderKeyValues, AlignsAndSkipsEmpty) {
+  EXPECT_EQ(RenderKeyValues({{"State", "created"}, {"Description", ""}, {"Code hash", "abc"}}),
+            "State:      created\n"
+            "Code hash:  abc\n");
+}
+
+TEST(ParseOutputFormat, Choices) {
+  EXPECT_EQ(*ParseOutputFormat("table"), OutputFormat::kTable);
+  EXPECT_EQ(*ParseOutputFormat("json"), OutputFormat::kJson);
+  auto yaml = ParseOutputFormat("yaml");
+  ASSERT_FALSE(yaml.ok());
+  EXPECT_NE(yaml.status().message().find("not supported yet"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(yaml.status().code()), 1);
+  EXPECT_FALSE(ParseOutputFormat("xml").ok());
+}
+
+TEST(Labels, EnumsRuntimesLimits) {
+  EXPECT_EQ(EnumLabel("RESOURCE_TIER_MEDIUM", "RESOURCE_TIER_"), "medium");
+  EXPECT_EQ(EnumLabel("RESOURCE_TIER_UNSPECIFIED", "RESOURCE_TIER_"), "");
+  EXPECT_EQ(EnumLabel("BUILD_STATUS_SUCCEEDED", "BUILD_STATUS_"), "succeeded");
+
+  dodil::ignite::v1::Runtime runtime;
+  EXPECT_EQ(RuntimeLabel(runtime), "");
+  runtime.mutable_go();
+  EXPECT_EQ(RuntimeLabel(runtime), "go");
+  runtime.mutable_rust()->set_target(dodil::ignite::v1::RUST_COMPILATION_TARGET_WASM);
+  EXPECT_EQ(RuntimeLabel(runtime), "rust (wasm)");
+
+  dodil::ignite::v1::ResourceLimits limits;
+  EXPECT_EQ(LimitsLabel(limits), "");
+  limits.set_memory_mb(512);
+  limits.set_cpu_millicores(500);
+  EXPECT_EQ(LimitsLabel(limits), "512 MB memory, 500 millicores CPU");
+}
+
+TEST(Format, TimesAndBytes) {
+  EXPECT_EQ(FormatTimeMs(0), "");
+  EXPECT_EQ(FormatTimeMs(1716900000000), "2024-05-28 12:40:00 UTC");
+  EXPECT_EQ(FormatBytes(812), "812 B");
+  EXPECT_EQ(FormatBytes(2048), "2.0 KiB");
+  EXPECT_EQ(FormatBytes(3 * 1024 * 1024), "3.0 MiB");
+}
+
+TEST(MessageToPrettyJson, UsesTheProtobufJsonMapping) {
+  dodil::ignite::v1::CreateAppResponse response;
+  response.set_app_id("org/hello");
+  response.set_applied_tier(dodil::ignite::v1::RESOURCE_TIER_SMALL);
+  std::string json = MessageToPrettyJson(response);
+  EXPECT_NE(json.find("\"appId\": \"org/hello\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"appliedTier\": \"RESOURCE_TIER_SMALL\""), std::string::npos) << json;
+  EXPECT_EQ(json.back(), '\n');
+}
+
+TEST(Utf8AndBase64, Basics) {
+  EXPECT_TRUE(IsValidUtf8("hello, \xc3\xa9t\xc3\xa9 \xf0\x9f\x94\xa5"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode(std::string("\xff\x00\x01", 3)), "/wAB");
+}
+
+}  // namespace
+}  // namespace ignite::cli

@@ -1,0 +1,46 @@
+// Router: maps (method, path) to a handler, with `{name}` path parameters. Built once at start-up and then
+// only read, so lookups need no locking.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/types.h"
+
+namespace ignite::http {
+
+class Router {
+ public:
+  // pattern: "/v1/ignite/app/{org}/{app}/draft". Each `{x}` matches one non-empty path segment.
+  void Add(std::string method, std::string pattern, Handler handler, std::string name = "");
+
+  struct Match {
+    const Handler* handler = nullptr;  // Owned by the router.
+    std::string name;
+    std::map<std::string, std::string> params;
+    bool path_known = false;  // Some route has this path (for 405 versus 404).
+  };
+  // Segments are percent-decoded before matching and before being returned as params.
+  Match Find(std::string_view method, std::string_view path) const;
+
+  // Every registered route as "METHOD pattern", for diagnostics and tests.
+  std::vector<std::string> Describe() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+    std::string name;
+  };
+  std::vector<Route> routes_;
+};
+
+// Splits "/a/b%2Fc" into {"a", "b/c"}; returns false on malformed percent-encoding.
+bool SplitPath(std::string_view path, std::vector<std::string>* out);
+
+}  // namespace ignite::http

@@ -1,0 +1,87 @@
+#include "http/server.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace ignite::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+beast::http::response<beast::http::string_body> Call(uint16_t port, beast::http::verb verb, std::string target,
+                                                      std::string body = "") {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  beast::http::request<beast::http::string_body> req{verb, target, 11};
+  req.set(beast::http::field::host, "localhost");
+  req.body() = std::move(body);
+  req.prepare_payload();
+  beast::http::write(s, req);
+  beast::flat_buffer buf;
+  beast::http::response<beast::http::string_body> res;
+  beast::http::read(s, buf, res);
+  return res;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add("POST", "/echo/{x}", [](std::shared_ptr<Request> req, Responder respond) {
+      Response r;
+      r.content_type = "text/plain";
+      r.body = req->params["x"] + ":" + req->raw.body() + ":" + req->query["q"];
+      respond(std::move(r));
+    });
+    router_.Add("GET", "/later", [](std::shared_ptr<Request>, Responder respond) {
+      // Answer from another thread, as blocking handlers do.
+      std::thread([respond] {
+        Response r;
+        r.body = "late";
+        respond(std::move(r));
+      }).detach();
+    });
+    ServerOptions opts;
+    opts.threads = 2;
+    opts.body_limit = 1024;
+    server_ = std::make_unique<Server>(opts, &router_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, RoutesAndAnswers) {
+  auto res = Call(server_->port(), beast::http::verb::post, "/echo/a%20b?q=1", "body");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "a b:body:1");
+  EXPECT_EQ(Call(server_->port(), beast::http::verb::get, "/later").body(), "late");
+}
+
+TEST_F(ServerTest, UnknownRoutesAndMethodsGetErrorBodies) {
+  auto res = Call(server_->port(), beast::http::verb::get, "/nope");
+  EXPECT_EQ(res.result_int(), 404);
+  EXPECT_NE(res.body().find("\"code\":5"), std::string::npos);
+  res = Call(server_->port(), beast::http::verb::get, "/echo/x");
+  EXPECT_EQ(res.result_int(), 405);
+}
+
+TEST_F(ServerTest, RejectsOversizedBodies) {
+  auto res = Call(server_->port(), beast::http::verb::post, "/echo/x", std::string(4096, 'a'));
+  EXPECT_EQ(res.result_int(), 413);
+}
+
+TEST(ErrorResponseTest, HasDecidedShape) {
+  auto r = ErrorResponse(NotFound("app org/x not found"));
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(r.body, R"({"code":5,"details":[],"message":"app org/x not found"})");
+}
+
+}  // namespace
+}  // namespace ignite::http

@@ -1,0 +1,109 @@
+#include "runtime/instance_manager.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/ids.h"
+
+namespace ignite::runtime {
+
+Lease::~Lease() {
+  if (manager_ && instance_) manager_->Release(instance_);
+}
+
+InstanceManager::InstanceManager(Launcher* launcher) : launcher_(launcher) {}
+
+InstanceManager::~InstanceManager() { StopAll(); }
+
+Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto& pool = pools_[spec.key];
+  // Drop instances whose process has died since the last request.
+  pool.erase(std::remove_if(pool.begin(), pool.end(),
+                            [](const auto& i) { return i->inflight == 0 && i->process->Exited(nullptr); }),
+             pool.end());
+  for (auto& inst : pool) {
+    if (!inst->retired) {
+      ++inst->inflight;
+      return Lease(this, inst, false);
+    }
+  }
+  // Replica ids name the app and are unique per process lifetime, like pod names.
+  std::string app_name = spec.app_id.substr(spec.app_id.find('/') + 1);
+  std::string replica = fmt::format("{}-{}", app_name, NewUlid().substr(16));
+  auto process = launcher_->Launch(spec, replica);
+  if (!process.ok()) return process.status();
+  auto inst = std::make_shared<Instance>();
+  inst->key = spec.key;
+  inst->replica_id = replica;
+  inst->process = std::move(process).value();
+  inst->inflight = 1;
+  pool.push_back(inst);
+  return Lease(this, inst, true);
+}
+
+std::string InstanceManager::CheckExited(Instance& instance) {
+  std::string how;
+  if (!instance.process->Exited(&how)) return "";
+  std::lock_guard<std::mutex> l(mu_);
+  instance.retired = true;
+  return how;
+}
+
+void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
+  std::shared_ptr<Instance> to_stop;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (--instance->inflight > 0 || !instance->retired) return;
+    auto& pool = pools_[instance->key];
+    pool.erase(std::remove(pool.begin(), pool.end(), instance), pool.end());
+    if (pool.empty()) pools_.erase(instance->key);
+    to_stop = instance;
+  }
+  to_stop->process->Stop(2000);
+}
+
+void InstanceManager::Retire(const std::string& key) {
+  std::vector<std::shared_ptr<Instance>> idle;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = pools_.find(key);
+    if (it == pools_.end()) return;
+    std::vector<std::shared_ptr<Instance>> busy;
+    for (auto& inst : it->second) {
+      inst->retired = true;
+      (inst->inflight == 0 ? idle : busy).push_back(inst);
+    }
+    if (busy.empty()) {
+      pools_.erase(it);
+    } else {
+      it->second = std::move(busy);
+    }
+  }
+  for (auto& inst : idle) inst->process->Stop(2000);
+}
+
+void InstanceManager::StopAll() {
+  std::map<std::string, std::vector<std::shared_ptr<Instance>>> all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    all.swap(pools_);
+  }
+  for (auto& [key, pool] : all) {
+    for (auto& inst : pool) inst->process->Stop(2000);
+  }
+}
+
+int InstanceManager::LiveCount(const std::string& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = pools_.find(key);
+  if (it == pools_.end()) return 0;
+  int n = 0;
+  for (auto& inst : it->second) {
+    if (!inst->retired && !inst->process->Exited(nullptr)) ++n;
+  }
+  return n;
+}
+
+}  // namespace ignite::runtime

@@ -1,0 +1,73 @@
+// InstanceManager: which instances run for which app version, and who is using them.
+//
+// The first Acquire for a version starts an instance (a cold start); later ones reuse it while its process
+// lives (warm). When a version stops serving (publish, rollback, delete) it is retired: its instances get no
+// new requests and stop as soon as their in-flight requests finish. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/launcher.h"
+
+namespace ignite::runtime {
+
+class InstanceManager;
+
+struct Instance {
+  std::string key;
+  std::string replica_id;
+  std::unique_ptr<Process> process;
+  int inflight = 0;      // guarded by InstanceManager::mu_
+  bool retired = false;  // guarded by InstanceManager::mu_
+};
+
+// A claim on an instance for one request; releases it when destroyed.
+class Lease {
+ public:
+  Lease(InstanceManager* m, std::shared_ptr<Instance> i, bool cold) : manager_(m), instance_(std::move(i)), cold_(cold) {}
+  Lease(Lease&& o) noexcept : manager_(o.manager_), instance_(std::move(o.instance_)), cold_(o.cold_) {
+    o.manager_ = nullptr;
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+  Instance& instance() const { return *instance_; }
+  bool cold() const { return cold_; }
+
+ private:
+  InstanceManager* manager_;
+  std::shared_ptr<Instance> instance_;
+  bool cold_;
+};
+
+class InstanceManager {
+ public:
+  explicit InstanceManager(Launcher* launcher);  // launcher must outlive the manager.
+  ~InstanceManager();                            // Stops every instance.
+
+  // A live instance of spec.key, starting one if none is alive. Errors are the launcher's.
+  Result<Lease> Acquire(const InstanceSpec& spec);
+  // Called after a request to the instance failed at the transport level. If the process has exited, it is
+  // dropped so the next Acquire starts a new one, and the exit is described ("exit status 2"); else "".
+  std::string CheckExited(Instance& instance);
+  // Stops serving `key` (see class comment).
+  void Retire(const std::string& key);
+  // Stops every instance now.
+  void StopAll();
+  // Instances currently alive for `key` (for tests and state reporting).
+  int LiveCount(const std::string& key);
+
+ private:
+  friend class Lease;
+  void Release(const std::shared_ptr<Instance>& instance);
+
+  Launcher* launcher_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::shared_ptr<Instance>>> pools_;  // guarded by mu_
+};
+
+}  // namespace ignite::runtime

@@ -1,0 +1,129 @@
+#include "runtime/instance_manager.h"
+
+#include <gtest/gtest.h>
+
+namespace ignite::runtime {
+namespace {
+
+struct FakeState {
+  int launched = 0;
+  int stopped = 0;
+  bool fail_launch = false;
+};
+
+class FakeProcess : public Process {
+ public:
+  FakeProcess(FakeState* s, pid_t pid) : s_(s), pid_(pid), path_("/fake/" + std::to_string(pid)) {}
+  pid_t pid() const override { return pid_; }
+  const std::string& socket_path() const override { return path_; }
+  bool Exited(std::string* d) override {
+    if (dead && d) *d = "exit status 2";
+    return dead;
+  }
+  void Stop(int) override {
+    if (!dead) ++s_->stopped;
+    dead = true;
+  }
+  bool dead = false;
+
+ private:
+  FakeState* s_;
+  pid_t pid_;
+  std::string path_;
+};
+
+class FakeLauncher : public Launcher {
+ public:
+  explicit FakeLauncher(FakeState* s) : s_(s) {}
+  Result<std::unique_ptr<Process>> Launch(const InstanceSpec&, const std::string&) override {
+    if (s_->fail_launch) return Internal("no");
+    auto p = std::make_unique<FakeProcess>(s_, ++s_->launched);
+    last = p.get();
+    return std::unique_ptr<Process>(std::move(p));
+  }
+  FakeProcess* last = nullptr;
+
+ private:
+  FakeState* s_;
+};
+
+InstanceSpec Spec(std::string key) {
+  InstanceSpec s;
+  s.key = key;
+  s.app_id = "org/hello";
+  s.binary_path = "/bin/true";
+  return s;
+}
+
+TEST(InstanceManagerTest, ColdThenWarm) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  InstanceManager m(&launcher);
+  {
+    auto a = m.Acquire(Spec("org/hello@1"));
+    ASSERT_TRUE(a.ok());
+    EXPECT_TRUE(a->cold());
+    EXPECT_EQ(a->instance().replica_id.rfind("hello-", 0), 0u);
+  }
+  auto b = m.Acquire(Spec("org/hello@1"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->cold());
+  EXPECT_EQ(st.launched, 1);
+  EXPECT_EQ(m.LiveCount("org/hello@1"), 1);
+}
+
+TEST(InstanceManagerTest, DeadInstanceIsReplaced) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  InstanceManager m(&launcher);
+  { ASSERT_TRUE(m.Acquire(Spec("k")).ok()); }
+  launcher.last->dead = true;
+  auto b = m.Acquire(Spec("k"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->cold());
+  EXPECT_EQ(st.launched, 2);
+}
+
+TEST(InstanceManagerTest, CheckExitedRetiresADeadInstanceInUse) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  InstanceManager m(&launcher);
+  auto a = m.Acquire(Spec("k"));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(m.CheckExited(a->instance()), "");
+  launcher.last->dead = true;
+  EXPECT_EQ(m.CheckExited(a->instance()), "exit status 2");
+  auto b = m.Acquire(Spec("k"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->cold());
+}
+
+TEST(InstanceManagerTest, RetireWaitsForInflightRequests) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  InstanceManager m(&launcher);
+  auto a = m.Acquire(Spec("v1"));
+  ASSERT_TRUE(a.ok());
+  m.Retire("v1");
+  EXPECT_EQ(st.stopped, 0);  // still serving its in-flight request
+  EXPECT_EQ(m.LiveCount("v1"), 0);
+  { Lease done = std::move(a).value(); }
+  EXPECT_EQ(st.stopped, 1);
+  // Retiring an idle version stops it at once.
+  { ASSERT_TRUE(m.Acquire(Spec("v2")).ok()); }
+  m.Retire("v2");
+  EXPECT_EQ(st.stopped, 2);
+}
+
+TEST(InstanceManagerTest, LaunchFailureIsReturned) {
+  FakeState st;
+  st.fail_launch = true;
+  FakeLauncher launcher(&st);
+  InstanceManager m(&launcher);
+  auto a = m.Acquire(Spec("k"));
+  EXPECT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace ignite::runtime

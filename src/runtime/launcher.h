@@ -1,0 +1,44 @@
+// Launcher: the seam between instance scheduling and real processes. The supervisor's logic is tested with
+// a fake launcher; the real one spawns the artifact with a pre-bound listening socket.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace ignite::runtime {
+
+// What to run for one version of one app.
+struct InstanceSpec {
+  std::string key;          // Pool key, unique per (app, version): "org/app@3".
+  std::string app_id;       // "org/app".
+  std::string binary_path;  // The artifact, executed in place.
+  std::map<std::string, std::string> env;  // App env vars (the platform adds its own).
+};
+
+// A running instance process. Methods are thread-safe.
+class Process {
+ public:
+  virtual ~Process() = default;
+  virtual pid_t pid() const = 0;
+  // Unix socket the instance serves HTTP on; connections made before it is ready wait in the backlog.
+  virtual const std::string& socket_path() const = 0;
+  // True once the process has exited (reaps it); `description` then says how ("exit status 2", "signal 9").
+  virtual bool Exited(std::string* description) = 0;
+  // SIGTERM, then SIGKILL after `grace_ms`; reaps. Blocks up to grace_ms.
+  virtual void Stop(int grace_ms) = 0;
+};
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // Starts an instance. Errors: Internal when the socket or process cannot be created, FailedPrecondition when
+  // the artifact is missing.
+  virtual Result<std::unique_ptr<Process>> Launch(const InstanceSpec& spec, const std::string& replica_id) = 0;
+};
+
+}  // namespace ignite::runtime

@@ -1,0 +1,61 @@
+#include "runtime/process_launcher.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace ignite::runtime {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
+  auto dir = std::filesystem::temp_directory_path() / ("launcher-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string script = (dir / "inst.sh").string();
+  {
+    std::ofstream s(script);
+    s << "#!/bin/sh\necho \"fd=$IGNITE_LISTEN_FD $(readlink /proc/self/fd/3 | cut -c1-7)\"\necho oops >&2\nexit 3\n";
+  }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  std::string path;
+  {
+    LogCollector logs((dir / "logs").string());
+    ProcessLauncher launcher(dir.string(), &logs);
+    InstanceSpec spec;
+    spec.key = "org/a@1";
+    spec.app_id = "org/a";
+    spec.binary_path = script;
+    auto p = launcher.Launch(spec, "a-1");
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    std::string how;
+    for (int i = 0; i < 500 && !(*p)->Exited(&how); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(how, "exit status 3");
+    path = logs.PathFor("org/a");
+  }  // the collector drains on destruction
+  std::string log = ReadAll(path);
+  EXPECT_NE(log.find("a-1 stdout fd=3 socket:"), std::string::npos) << log;
+  EXPECT_NE(log.find("a-1 stderr oops"), std::string::npos) << log;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProcessLauncherTest, MissingArtifactIsFailedPrecondition) {
+  LogCollector logs("/tmp");
+  ProcessLauncher launcher("/tmp", &logs);
+  InstanceSpec spec;
+  spec.binary_path = "/nonexistent/app";
+  auto p = launcher.Launch(spec, "x");
+  EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace ignite::runtime

@@ -1,0 +1,186 @@
+// ignited: the Ignite platform server. One process: HTTP API, build pipeline, instance supervisor, gateway.
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/thread_pool.hpp>
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "api/auth.h"
+#include "api/compute_service.h"
+#include "api/http_api.h"
+#include "blob/fs_blob_store.h"
+#include "common/ids.h"
+#include "common/process.h"
+#include "gateway/invoker.h"
+#include "gateway/route_table.h"
+#include "http/server.h"
+#include "runtime/instance_manager.h"
+#include "runtime/log_collector.h"
+#include "runtime/process_launcher.h"
+#include "server/bootstrap.h"
+#include "store/sqlite_store.h"
+
+namespace fs = std::filesystem;
+using namespace ignite;
+
+namespace {
+
+struct Flags {
+  std::string listen = "127.0.0.1:7070";
+  std::string data_dir;
+  std::string org = "org";
+  std::string sdk_dir = IGNITE_GO_SDK_DIR;
+  std::string go_cache_dir;  // Default: <data-dir>/cache.
+  int threads = 2;
+  int blocking_threads = 32;
+  int max_builds = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int build_timeout_secs = 600;
+  bool write_cli_config = true;
+  std::string log_level = "info";
+};
+
+std::string DefaultDataDir() {
+  const char* xdg = getenv("XDG_DATA_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/ignite";
+  const char* home = getenv("HOME");
+  return std::string(home ? home : "/root") + "/.local/share/ignite";
+}
+
+// Unix socket paths are limited to 107 bytes; fall back to a short per-data-dir directory under /tmp.
+std::string SocketDir(const std::string& data_dir) {
+  std::string run = data_dir + "/run";
+  if (run.size() + 48 < 108) return run;
+  return fmt::format("/tmp/ignited-{}-{}", getuid(), Sha256Hex(data_dir).substr(0, 12));
+}
+
+int Fail(const Status& st) {
+  spdlog::error("{}", st.message());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  f.data_dir = DefaultDataDir();
+  CLI::App app{"ignited: the Ignite serverless platform server (API, builds, instances, gateway)"};
+  app.add_option("--listen", f.listen, "HOST:PORT to serve the HTTP API on")->envname("IGNITE_LISTEN")->capture_default_str();
+  app.add_option("--data-dir", f.data_dir, "directory for the database, blobs, logs and caches")
+      ->envname("IGNITE_DATA_DIR")->capture_default_str();
+  app.add_option("--bootstrap-org", f.org, "organization created on a fresh data dir")
+      ->envname("IGNITE_BOOTSTRAP_ORG")->capture_default_str();
+  app.add_option("--sdk-dir", f.sdk_dir, "directory of the bundled Go SDK")->envname("IGNITE_GO_SDK_DIR")->capture_default_str();
+  app.add_option("--go-cache-dir", f.go_cache_dir, "Go build and module cache shared by builds (default <data-dir>/cache)")
+      ->envname("IGNITE_GO_CACHE_DIR");
+  app.add_option("--threads", f.threads, "event-loop threads serving HTTP")->envname("IGNITE_THREADS")->capture_default_str();
+  app.add_option("--max-builds", f.max_builds, "builds that may run at once")->envname("IGNITE_MAX_BUILDS")->capture_default_str();
+  app.add_option("--build-timeout-secs", f.build_timeout_secs, "wall-clock limit of one build")
+      ->envname("IGNITE_BUILD_TIMEOUT_SECS")->capture_default_str();
+  app.add_option("--write-cli-config", f.write_cli_config,
+                 "point this machine's CLI config at this server unless the user wrote their own")
+      ->envname("IGNITE_WRITE_CLI_CONFIG")->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->envname("IGNITE_LOG_LEVEL")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  // Signals are taken synchronously by the main thread; every thread started below inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto colon = f.listen.rfind(':');
+  if (colon == std::string::npos) return Fail(InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:7070"));
+  http::ServerOptions http_opts;
+  http_opts.host = f.listen.substr(0, colon);
+  try {
+    http_opts.port = static_cast<uint16_t>(std::stoi(f.listen.substr(colon + 1)));
+  } catch (...) {
+    return Fail(InvalidArgument("--listen port must be a number, e.g. 127.0.0.1:7070"));
+  }
+  http_opts.threads = f.threads;
+
+  std::error_code ec;
+  fs::create_directories(f.data_dir, ec);
+  if (ec) return Fail(Internal(fmt::format("cannot create data dir {}: {}", f.data_dir, ec.message())));
+  f.data_dir = fs::canonical(f.data_dir).string();
+  for (const char* sub : {"blobs", "logs", "cache", "builds", "tmp"}) fs::create_directories(f.data_dir + "/" + sub, ec);
+  // Leftovers of builds that were running when a previous process died.
+  fs::remove_all(f.data_dir + "/builds", ec);
+  fs::remove_all(f.data_dir + "/tmp", ec);
+  fs::create_directories(f.data_dir + "/builds", ec);
+  fs::create_directories(f.data_dir + "/tmp", ec);
+  std::string socket_dir = SocketDir(f.data_dir);
+  fs::remove_all(socket_dir, ec);
+  fs::create_directories(socket_dir, ec);
+
+  auto store = store::SqliteStore::Open(f.data_dir + "/ignite.db");
+  if (!store.ok()) return Fail(store.status());
+  auto blobs = blob::FsBlobStore::Open(f.data_dir + "/blobs");
+  if (!blobs.ok()) return Fail(blobs.status());
+  auto failed = (*store)->FailUnfinishedBuilds("ignited stopped while this build was running; publish again",
+                                               SystemClock().NowUnixMs());
+  if (failed.ok() && *failed > 0) spdlog::warn("marked {} interrupted build(s) as failed", *failed);
+
+  api::Authenticator auth(store->get(), &SystemClock());
+  auto boot = server::Bootstrap(store->get(), &auth, SystemClock(), f.data_dir, f.org);
+  if (!boot.ok()) return Fail(boot.status());
+
+  auto env = CurrentEnvironment();
+  if (f.go_cache_dir.empty()) f.go_cache_dir = f.data_dir + "/cache";
+  auto go = build::DefaultGoToolchain(f.sdk_dir, f.go_cache_dir, env);
+  if (!go.ok()) return Fail(go.status());
+
+  runtime::LogCollector logs(f.data_dir + "/logs");
+  runtime::ProcessLauncher launcher(socket_dir, &logs);
+  runtime::InstanceManager instances(&launcher);
+  gateway::RouteTable routes;
+  gateway::Invoker invoker(&routes, &instances);
+  api::ServiceOptions svc_opts;
+  svc_opts.data_dir = f.data_dir;
+  svc_opts.go = *go;
+  svc_opts.max_concurrent_builds = f.max_builds;
+  svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
+  api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker,
+                                                  &SystemClock()});
+  if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);
+
+  boost::asio::thread_pool pool(static_cast<size_t>(f.blocking_threads));
+  http::Router router;
+  api::HttpApi http_api(&service, &auth, &pool);
+  http_api.Register(&router);
+  http::Server server(http_opts, &router);
+  if (auto st = server.Start(); !st.ok()) return Fail(st);
+
+  std::string endpoint = fmt::format("http://{}:{}", http_opts.host, server.port());
+  if (f.write_cli_config) {
+    std::string cfg = server::CliConfigPath(env);
+    auto wrote = server::WriteCliConfig(cfg, endpoint, *boot);
+    if (!wrote.ok()) {
+      spdlog::warn("could not write the CLI config {}: {}", cfg, wrote.status().message());
+    } else if (*wrote) {
+      spdlog::info("CLI config {} now points at this server (org {})", cfg, boot->org_name);
+    } else {
+      spdlog::info("left your CLI config {} as it is; use --api-endpoint {} --token \"$(cat {})\"", cfg, endpoint,
+                   boot->token_path);
+    }
+  }
+  spdlog::info("ignited {} listening on {} (data dir {}, org {})", IGNITE_VERSION, endpoint, f.data_dir,
+               boot->org_name);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received signal {}, shutting down", sig);
+  server.Stop();
+  pool.join();
+  instances.StopAll();
+  spdlog::info("stopped");
+  return 0;
+}

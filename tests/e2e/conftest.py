@@ -1,0 +1,143 @@
+"""Fixtures for end-to-end tests: a real ignited on a free loopback port with a temporary data dir, driven
+through the real dodil CLI. Nothing here is faked; only the Go build cache is shared between servers so each
+test module does not recompile the standard library."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("IGNITE_BUILD_DIR", REPO / "build"))
+BIN = BUILD / "bin"
+HELLO = (Path(__file__).parent / "apps" / "hello").resolve()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Platform:
+    """One running ignited plus a CLI environment pointing at it."""
+
+    def __init__(self, root: Path, go_cache: Path):
+        self.root = root
+        self.data_dir = root / "data"
+        self.config_dir = root / "cli"
+        self.go_cache = go_cache
+        self.port = None
+        self.proc = None
+        self.log_path = root / "ignited.log"
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.port = free_port()
+        env = dict(os.environ)
+        env["DODIL_CONFIG_DIR"] = str(self.config_dir)
+        env["IGNITE_GO_CACHE_DIR"] = str(self.go_cache)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "ignited"), "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ignited exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/v1/ignite/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("ignited did not become healthy in 30s:\n" + self.log_path.read_text())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def token(self):
+        return (self.data_dir / "admin-token").read_text().strip()
+
+    def cli(self, *args, input_bytes=None, check=None, timeout=300, env_extra=None):
+        """Runs `dodil ignite <args>`; returns CompletedProcess with bytes stdout/stderr."""
+        env = dict(os.environ)
+        for k in ("DODIL_TOKEN", "IGNITE_TOKEN", "IGNITE_API_ENDPOINT", "IGNITE_ORG_ID", "IGNITE_ORG_NAME"):
+            env.pop(k, None)
+        env["DODIL_CONFIG_DIR"] = str(self.config_dir)
+        if env_extra:
+            env.update(env_extra)
+        p = subprocess.run([str(BIN / "dodil"), "ignite", *args], input=input_bytes, capture_output=True,
+                           env=env, timeout=timeout)
+        if check is True and p.returncode != 0:
+            raise AssertionError(f"dodil ignite {' '.join(args)} exited {p.returncode}:\n"
+                                 f"stdout: {p.stdout.decode(errors='replace')}\n"
+                                 f"stderr: {p.stderr.decode(errors='replace')}\n"
+                                 f"ignited log tail:\n{self.log_path.read_text()[-3000:]}")
+        return p
+
+    def ok(self, *args, **kw):
+        return self.cli(*args, check=True, **kw)
+
+    def json(self, *args):
+        return json.loads(self.ok("-o", "json", *args).stdout)
+
+    def http(self, method, path, body=None, token="default", headers=None):
+        """Plain HTTP call to the API; returns (status, headers, body bytes)."""
+        req = urllib.request.Request(self.endpoint + path, data=body, method=method)
+        if token == "default":
+            token = self.token()
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=300) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+
+@pytest.fixture(scope="session")
+def go_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("gocache")
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, go_cache):
+    p = Platform(tmp_path_factory.mktemp("platform"), go_cache).start()
+    yield p
+    rc = p.stop()
+    assert rc == 0, f"ignited exited with {rc} on SIGTERM"
+
+
+def write_app(dst: Path, greeting="Hello", extra=""):
+    """A copy of the seed hello app with a configurable greeting word."""
+    dst.mkdir(parents=True, exist_ok=True)
+    src = (HELLO / "main.go").read_text().replace('"Hello, "', f'"{greeting}, "')
+    if extra:
+        src = src.replace("func main() {", extra + "\nfunc main() {")
+    (dst / "main.go").write_text(src)
+    shutil.copy(HELLO / "go.mod", dst / "go.mod")
+    return dst
