@@ -61,6 +61,9 @@ func Start(h Handler) {
 	}
 	_, managed := os.LookupEnv(listenFDEnv)
 	setParentDeathSignal(managed)
+	if managed {
+		log.SetOutput(&tagWriter{out: os.Stderr})
+	}
 	ln, err := listen()
 	if err != nil {
 		logger.Printf("cannot listen: %v", err)

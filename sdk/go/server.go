@@ -97,7 +97,9 @@ func newServeMux(h Handler) http.Handler {
 			return
 		}
 		ctx := newContext(r)
+		executions.begin(ctx.ExecutionID)
 		out, err := invoke(h, payload, ctx)
+		executions.end(ctx.ExecutionID)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, errorBody{err.Error()})
 			return

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -85,6 +86,17 @@ Status CheckOrg(const Principal& p, const std::string& org) {
   return OkStatus();
 }
 
+pb::BuildStatus ToBuildStatus(build::JobState s) {
+  switch (s) {
+    case build::JobState::kPending: return pb::BUILD_STATUS_PENDING;
+    case build::JobState::kRunning: return pb::BUILD_STATUS_RUNNING;
+    case build::JobState::kSucceeded: return pb::BUILD_STATUS_SUCCEEDED;
+    case build::JobState::kFailed: return pb::BUILD_STATUS_FAILED;
+    case build::JobState::kCancelled: return pb::BUILD_STATUS_CANCELLED;
+  }
+  return pb::BUILD_STATUS_UNSPECIFIED;
+}
+
 pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active) {
   pb::AppVersionInfo info;
   info.set_version(v.version);
@@ -108,8 +120,8 @@ pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active)
 ComputeService::ComputeService(ServiceOptions options, Deps deps)
     : options_(std::move(options)),
       deps_(deps),
-      build_slots_(std::max(1, options_.max_concurrent_builds)),
-      started_ms_(deps.clock->NowUnixMs()) {}
+      started_ms_(deps.clock->NowUnixMs()),
+      builds_(options_.max_concurrent_builds, deps.clock) {}
 
 Result<store::AppRecord> ComputeService::LoadApp(const Principal& p, const std::string& org, const std::string& app) {
   IGNITE_RETURN_IF_ERROR(CheckOrg(p, org));
@@ -207,6 +219,14 @@ Result<pb::DeleteAppResponse> ComputeService::DeleteApp(const Principal& p, cons
   std::string app_id = req.organization_name() + "/" + req.app_name();
   std::string old_key = deps_.routes->Remove(app_id);
   if (!old_key.empty()) deps_.instances->Retire(old_key);
+  {
+    std::lock_guard<std::mutex> l(draft_keys_mu_);
+    if (auto it = draft_keys_.find(app_id); it != draft_keys_.end()) {
+      deps_.instances->Retire(it->second);
+      draft_keys_.erase(it);
+    }
+  }
+  deps_.logs->Remove(app_id);
   pb::DeleteAppResponse resp;
   resp.set_app_id(app_id);
   return resp;
@@ -286,108 +306,146 @@ Result<pb::GetDraftInfoResponse> ComputeService::GetDraftInfo(const Principal& p
       d->set_build_status(static_cast<pb::BuildStatus>(build->status));
       d->set_error(build->error);
     }
+    if (auto job = builds_.Find(draft->build_id); job && !job->finished()) {
+      d->set_build_status(ToBuildStatus(job->state()));
+      d->set_queue_position(job->queue_position());
+    }
   }
   return resp;
 }
 
-Result<store::BuildRecord> ComputeService::EnsureBuilt(const Principal& p, const std::string& app,
-                                                       const store::DraftRecord& draft) {
-  if (!draft.build_id.empty()) {
-    auto prev = deps_.store->GetBuild(draft.build_id);
+Result<ComputeService::BuildRef> ComputeService::StartBuild(const Principal& p, const std::string& app,
+                                                              const store::DraftRecord& draft) {
+  std::lock_guard<std::mutex> l(start_build_mu_);
+  // Re-read under the lock: another request may have started the build since the caller loaded the draft.
+  IGNITE_ASSIGN_OR_RETURN(auto current, deps_.store->GetDraft(p.org_id, app));
+  const store::DraftRecord& d = current && current->code_hash == draft.code_hash ? *current : draft;
+  if (!d.build_id.empty()) {
+    auto job = builds_.Find(d.build_id);
+    if (job && !job->finished()) return BuildRef{d.build_id, job};
+    auto prev = deps_.store->GetBuild(d.build_id);
     if (prev.ok() && prev->status == pb::BUILD_STATUS_SUCCEEDED && deps_.blobs->Contains(prev->artifact_hash)) {
-      return prev;
+      return BuildRef{d.build_id, nullptr};
     }
   }
-  IGNITE_ASSIGN_OR_RETURN(std::string code, deps_.blobs->Get(draft.code_hash));
   store::BuildRecord b;
   b.id = NewUlid();
   b.org_id = p.org_id;
   b.app_name = app;
-  b.code_hash = draft.code_hash;
+  b.code_hash = d.code_hash;
   b.status = pb::BUILD_STATUS_PENDING;
   b.created_at_ms = deps_.clock->NowUnixMs();
   IGNITE_RETURN_IF_ERROR(deps_.store->PutBuild(b));
-  IGNITE_RETURN_IF_ERROR(deps_.store->SetDraftBuild(p.org_id, app, draft.code_hash, b.id));
+  IGNITE_RETURN_IF_ERROR(deps_.store->SetDraftBuild(p.org_id, app, d.code_hash, b.id));
 
-  build_slots_.acquire();
-  b.status = pb::BUILD_STATUS_RUNNING;
-  deps_.store->PutBuild(b);
-  std::filesystem::path work = std::filesystem::path(options_.data_dir) / "builds" / b.id;
-  std::filesystem::create_directories(work);
-  build::GoBuildOptions opts;
-  opts.app_name = app;
-  opts.work_dir = work.string();
-  opts.timeout = options_.build_timeout;
-  opts.limits = options_.limits;
-  spdlog::info("build {} of {}/{} started", b.id, p.org_name, app);
-  auto out = build::BuildGo(options_.go, code, draft.file_name, opts);
-  build_slots_.release();
-
-  Status result;
-  if (out.ok()) {
-    b.log = out->log;
-    b.sdk_version = out->sdk_version;
-    auto hash = deps_.blobs->PutFile(out->binary_path, /*executable=*/true);
-    if (hash.ok()) {
-      b.artifact_hash = *hash;
-      b.artifact_size = static_cast<int64_t>(std::filesystem::file_size(out->binary_path));
-      b.status = pb::BUILD_STATUS_SUCCEEDED;
-    } else {
-      result = hash.status();
-    }
-  } else {
-    result = out.status();
-  }
-  if (!result.ok()) {
-    b.status = pb::BUILD_STATUS_FAILED;
-    b.error = result.message();
-    if (b.log.empty()) b.log = result.message();
-  }
-  b.finished_at_ms = deps_.clock->NowUnixMs();
-  std::error_code ec;
-  std::filesystem::remove_all(work, ec);
-  IGNITE_RETURN_IF_ERROR(deps_.store->PutBuild(b));
-  spdlog::info("build {} of {}/{} {}", b.id, p.org_name, app, result.ok() ? "succeeded" : "failed");
-  if (!result.ok()) return result;
-  return b;
+  struct Outcome {
+    std::string artifact_hash;
+    int64_t artifact_size = 0;
+    std::string sdk_version;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  std::string file_name = d.file_name;
+  std::string org_name = p.org_name;
+  auto work = std::filesystem::path(options_.data_dir) / "builds" / b.id;
+  auto run = [this, b, outcome, file_name, org_name, work, app](build::BuildJob& job) mutable -> Status {
+    b.status = pb::BUILD_STATUS_RUNNING;
+    IGNITE_RETURN_IF_ERROR(deps_.store->PutBuild(b));
+    IGNITE_ASSIGN_OR_RETURN(std::string code, deps_.blobs->Get(b.code_hash));
+    std::filesystem::create_directories(work);
+    build::GoBuildOptions opts;
+    opts.app_name = app;
+    opts.work_dir = work.string();
+    opts.timeout = options_.build_timeout;
+    opts.limits = options_.limits;
+    opts.on_log = [&job](std::string_view line) { job.Log(line); };
+    opts.cancel = job.cancel_flag();
+    spdlog::info("build {} of {}/{} started", b.id, org_name, app);
+    IGNITE_ASSIGN_OR_RETURN(auto out, build::BuildGo(options_.go, code, file_name, opts));
+    IGNITE_ASSIGN_OR_RETURN(outcome->artifact_hash, deps_.blobs->PutFile(out.binary_path, /*executable=*/true));
+    outcome->artifact_size = static_cast<int64_t>(out.binary_size);
+    outcome->sdk_version = out.sdk_version;
+    job.Log(fmt::format("==> artifact {} ({} bytes, SDK {})", outcome->artifact_hash, out.binary_size,
+                        out.sdk_version));
+    return OkStatus();
+  };
+  auto finish = [this, b, outcome, org_name, work, app](build::BuildJob& job, const Status& st) mutable {
+    b.status = st.ok() ? pb::BUILD_STATUS_SUCCEEDED
+                       : st.code() == StatusCode::kCancelled ? pb::BUILD_STATUS_CANCELLED : pb::BUILD_STATUS_FAILED;
+    b.error = st.ok() ? "" : st.message();
+    b.artifact_hash = outcome->artifact_hash;
+    b.artifact_size = outcome->artifact_size;
+    b.sdk_version = outcome->sdk_version;
+    std::vector<build::LogEntry> entries;
+    job.ReadLog(0, &entries, std::chrono::milliseconds(0));
+    for (const auto& e : entries) b.log += e.line + "\n";
+    b.finished_at_ms = deps_.clock->NowUnixMs();
+    if (auto put = deps_.store->PutBuild(b); !put.ok()) spdlog::error("recording build {}: {}", b.id, put.message());
+    std::error_code ec;
+    std::filesystem::remove_all(work, ec);
+    spdlog::info("build {} of {}/{} {}", b.id, org_name, app, st.ok() ? "succeeded" : st.ToString());
+  };
+  return BuildRef{b.id, builds_.Submit(b.id, std::move(run), std::move(finish))};
 }
 
-Status ComputeService::Route(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
-                             const store::VersionRecord& version) {
+Result<store::BuildRecord> ComputeService::AwaitBuild(const BuildRef& ref) {
+  if (ref.job) {
+    ref.job->Wait();
+    if (!ref.job->result().ok()) return ref.job->result();
+  }
+  IGNITE_ASSIGN_OR_RETURN(auto rec, deps_.store->GetBuild(ref.id));
+  if (rec.status != pb::BUILD_STATUS_SUCCEEDED) {
+    return FailedPrecondition(fmt::format("build {} did not succeed: {}", ref.id, rec.error));
+  }
+  return rec;
+}
+
+Result<store::BuildRecord> ComputeService::BuildDraft(const Principal& p, const std::string& app) {
+  IGNITE_ASSIGN_OR_RETURN(auto draft, deps_.store->GetDraft(p.org_id, app));
+  if (!draft) {
+    return FailedPrecondition(fmt::format("{}/{} has no draft; save code first with "
+                                          "`dodil ignite draft save {}:{} --code <dir>`",
+                                          p.org_name, app, p.org_name, app));
+  }
+  IGNITE_ASSIGN_OR_RETURN(auto ref, StartBuild(p, app, *draft));
+  return AwaitBuild(ref);
+}
+
+gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::string& org_name,
+                                        const store::AppRecord& app, const std::string& key,
+                                        const std::string& artifact_hash, uint32_t version) const {
   pb::AppMeta spec;
   spec.ParseFromString(app.spec);
   gateway::Route r;
   r.app_id = org_name + "/" + app.name;
   r.org_id = org_id;
-  r.version = version.version;
-  r.spec.key = fmt::format("{}@{}", r.app_id, version.version);
+  r.version = version;
+  r.spec.key = key;
   r.spec.app_id = r.app_id;
-  r.spec.binary_path = deps_.blobs->PathFor(version.artifact_hash);
+  r.spec.binary_path = deps_.blobs->PathFor(artifact_hash);
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
-  std::string old = deps_.routes->Set(std::move(r));
-  if (!old.empty() && old != fmt::format("{}/{}@{}", org_name, app.name, version.version)) {
-    deps_.instances->Retire(old);
-  }
+  return r;
+}
+
+Status ComputeService::Route(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
+                             const store::VersionRecord& version) {
+  std::string key = fmt::format("{}/{}@{}", org_name, app.name, version.version);
+  std::string old = deps_.routes->Set(RouteFor(org_id, org_name, app, key, version.artifact_hash, version.version));
+  if (!old.empty() && old != key) deps_.instances->Retire(old);
   return OkStatus();
 }
 
 Result<pb::PublishDraftResponse> ComputeService::PublishDraft(const Principal& p, const pb::PublishDraftRequest& req) {
   IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_ASSIGN_OR_RETURN(auto build, BuildDraft(p, app.name));
   IGNITE_ASSIGN_OR_RETURN(auto draft, deps_.store->GetDraft(p.org_id, app.name));
-  if (!draft) {
-    return FailedPrecondition(fmt::format("{}/{} has no draft to publish; save code first with "
-                                          "`dodil ignite draft save {}:{} --code <dir>`",
-                                          req.organization_name(), app.name, req.organization_name(), app.name));
-  }
-  IGNITE_ASSIGN_OR_RETURN(auto build, EnsureBuilt(p, app.name, *draft));
   store::VersionRecord v;
-  v.code_hash = draft->code_hash;
+  v.code_hash = build.code_hash;
   v.artifact_hash = build.artifact_hash;
   v.artifact_size = build.artifact_size;
   v.build_id = build.id;
   v.spec = app.spec;
-  v.runtime = draft->runtime;
+  v.runtime = draft && draft->code_hash == build.code_hash ? draft->runtime : pb::Runtime().SerializeAsString();
   v.created_at_ms = deps_.clock->NowUnixMs();
   IGNITE_ASSIGN_OR_RETURN(uint32_t number, deps_.store->PublishVersion(p.org_id, app.name, v));
   v.version = number;
@@ -486,6 +544,224 @@ Status ComputeService::LoadRoutes() {
   }
   spdlog::info("routing {} published app(s)", n);
   return OkStatus();
+}
+
+Result<store::BuildRecord> ComputeService::LoadBuild(const Principal& p, const std::string& deploy_id) {
+  auto rec = deps_.store->GetBuild(deploy_id);
+  if ((!rec.ok() && rec.status().code() == StatusCode::kNotFound) || (rec.ok() && rec->org_id != p.org_id)) {
+    return NotFound(fmt::format("build {} does not exist; `dodil ignite draft info <app>` shows the latest build id",
+                                deploy_id));
+  }
+  return rec;
+}
+
+Result<pb::CompileDraftResponse> ComputeService::CompileDraft(const Principal& p, const pb::CompileDraftRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_ASSIGN_OR_RETURN(auto draft, deps_.store->GetDraft(p.org_id, app.name));
+  if (!draft) {
+    return FailedPrecondition(fmt::format("{}/{} has no draft to compile; save code first with "
+                                          "`dodil ignite draft save {}:{} --code <dir>`",
+                                          req.organization_name(), app.name, req.organization_name(), app.name));
+  }
+  IGNITE_ASSIGN_OR_RETURN(auto ref, StartBuild(p, app.name, *draft));
+  pb::CompileDraftResponse resp;
+  resp.set_deploy_id(ref.id);
+  if (ref.job) {
+    resp.set_status(ToBuildStatus(ref.job->state()));
+    resp.set_queue_position(ref.job->queue_position());
+  } else {
+    resp.set_status(pb::BUILD_STATUS_SUCCEEDED);
+  }
+  return resp;
+}
+
+Status ComputeService::StreamCompileLogs(const Principal& p, const pb::StreamCompileLogsRequest& req,
+                                         const std::function<bool(const pb::CompileLogEntry&)>& send) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadBuild(p, req.deploy_id()));
+  auto job = builds_.Find(rec.id);
+  if (!job) {
+    // Finished (or interrupted by a restart): replay what was persisted.
+    std::string_view log = rec.log;
+    size_t pos = 0;
+    while (pos < log.size()) {
+      size_t nl = log.find('\n', pos);
+      if (nl == std::string_view::npos) nl = log.size();
+      pb::CompileLogEntry e;
+      e.set_timestamp_ms(rec.finished_at_ms);
+      e.set_line(std::string(log.substr(pos, nl - pos)));
+      e.set_status(static_cast<pb::BuildStatus>(rec.status));
+      if (!send(e)) return OkStatus();
+      pos = nl + 1;
+    }
+    pb::CompileLogEntry last;
+    last.set_timestamp_ms(rec.finished_at_ms);
+    last.set_status(static_cast<pb::BuildStatus>(rec.status));
+    last.set_error(rec.error);
+    if (rec.status == pb::BUILD_STATUS_FAILED) last.set_error_code(static_cast<int>(StatusCode::kInvalidArgument));
+    if (rec.status == pb::BUILD_STATUS_CANCELLED) last.set_error_code(static_cast<int>(StatusCode::kCancelled));
+    send(last);
+    return OkStatus();
+  }
+  size_t next = 0;
+  uint32_t last_position = 0;
+  for (;;) {
+    std::vector<build::LogEntry> entries;
+    bool done = job->ReadLog(next, &entries, std::chrono::milliseconds(500));
+    next += entries.size();
+    pb::BuildStatus status = ToBuildStatus(job->state());
+    uint32_t position = job->queue_position();
+    for (const auto& entry : entries) {
+      pb::CompileLogEntry e;
+      e.set_timestamp_ms(entry.timestamp_ms);
+      e.set_line(entry.line);
+      e.set_status(done ? pb::BUILD_STATUS_RUNNING : status);
+      if (!send(e)) return OkStatus();
+    }
+    if (done) break;
+    if (position != last_position) {
+      // Waiting for a slot: say where in the queue the build is whenever that changes.
+      pb::CompileLogEntry e;
+      e.set_timestamp_ms(deps_.clock->NowUnixMs());
+      e.set_status(status);
+      e.set_queue_position(position);
+      if (!send(e)) return OkStatus();
+      last_position = position;
+    }
+  }
+  Status result = job->result();
+  pb::CompileLogEntry last;
+  last.set_timestamp_ms(deps_.clock->NowUnixMs());
+  last.set_status(ToBuildStatus(job->state()));
+  if (!result.ok()) {
+    last.set_error(result.message());
+    last.set_error_code(static_cast<int>(result.code()));
+  }
+  send(last);
+  return OkStatus();
+}
+
+Result<pb::CancelCompileResponse> ComputeService::CancelCompile(const Principal& p,
+                                                                const pb::CancelCompileRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadBuild(p, req.deploy_id()));
+  auto job = builds_.Find(rec.id);
+  if (!job || job->finished()) {
+    return FailedPrecondition(fmt::format("build {} has already finished ({})", rec.id,
+                                          pb::BuildStatus_Name(static_cast<pb::BuildStatus>(rec.status))));
+  }
+  job->Cancel();
+  // A running build stops within moments; answer with the state it reached.
+  for (int i = 0; i < 100 && !job->finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pb::CancelCompileResponse resp;
+  resp.set_status(ToBuildStatus(job->state()));
+  return resp;
+}
+
+Result<gateway::InvokeResult> ComputeService::TestDraft(const Principal& p, const std::string& org,
+                                                        const std::string& app, gateway::InvokeCall call) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, org, app));
+  IGNITE_ASSIGN_OR_RETURN(auto build, BuildDraft(p, app));
+  // Draft instances are keyed by artifact, so re-testing the same code reuses a warm instance and testing
+  // new code retires the previous draft instance.
+  std::string key = fmt::format("{}/{}@draft-{}", org, app, build.artifact_hash.substr(0, 16));
+  {
+    std::lock_guard<std::mutex> l(draft_keys_mu_);
+    std::string& current = draft_keys_[org + "/" + app];
+    if (!current.empty() && current != key) deps_.instances->Retire(current);
+    current = key;
+  }
+  call.app_id = org + "/" + app;
+  return deps_.invoker->InvokeRoute(RouteFor(p.org_id, org, rec, key, build.artifact_hash, 0), call);
+}
+
+Result<gateway::InvokeResult> ComputeService::TestAppVersion(const Principal& p, const std::string& org,
+                                                             const std::string& app, uint32_t version,
+                                                             gateway::InvokeCall call) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, org, app));
+  auto v = deps_.store->GetVersion(p.org_id, app, version);
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound(fmt::format("{}/{} has no version {}; list them with `dodil ignite version list {}:{}`", org, app,
+                                version, org, app));
+  }
+  if (!v.ok()) return v.status();
+  // The same key as the route of an active version, so testing the active version reuses its instances.
+  std::string key = fmt::format("{}/{}@{}", org, app, version);
+  store::AppRecord snapshot = rec;
+  snapshot.spec = v->spec;
+  call.app_id = org + "/" + app;
+  return deps_.invoker->InvokeRoute(RouteFor(p.org_id, org, snapshot, key, v->artifact_hash, version), call);
+}
+
+Result<pb::GetAppCodeResponse> ComputeService::GetAppCode(const Principal& p, const pb::GetAppCodeRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  pb::GetAppCodeResponse resp;
+  std::string hash;
+  if (req.version() == 0) {
+    IGNITE_ASSIGN_OR_RETURN(auto draft, deps_.store->GetDraft(p.org_id, app.name));
+    if (!draft) return NotFound(fmt::format("{}/{} has no draft", req.organization_name(), app.name));
+    hash = draft->code_hash;
+    resp.set_file_name(draft->file_name);
+  } else {
+    auto v = deps_.store->GetVersion(p.org_id, app.name, req.version());
+    if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+      return NotFound(fmt::format("{}/{} has no version {}", req.organization_name(), app.name, req.version()));
+    }
+    if (!v.ok()) return v.status();
+    hash = v->code_hash;
+    if (auto b = deps_.store->GetBuild(v->build_id); b.ok()) {
+      if (auto d = deps_.store->GetDraft(p.org_id, app.name); d.ok() && *d && (*d)->code_hash == hash) {
+        resp.set_file_name((*d)->file_name);
+      }
+    }
+  }
+  IGNITE_ASSIGN_OR_RETURN(std::string code, deps_.blobs->Get(hash));
+  resp.set_source_code(std::move(code));
+  resp.set_code_hash(hash);
+  resp.set_version(req.version());
+  return resp;
+}
+
+Result<pb::GetBuildLogResponse> ComputeService::GetBuildLog(const Principal& p, const pb::GetBuildLogRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadBuild(p, req.build_id()));
+  if (rec.app_name != app.name) {
+    return NotFound(fmt::format("build {} is not a build of {}/{}", req.build_id(), req.organization_name(), app.name));
+  }
+  pb::GetBuildLogResponse resp;
+  resp.set_build_id(rec.id);
+  resp.set_status(static_cast<pb::BuildStatus>(rec.status));
+  resp.set_error(rec.error);
+  resp.set_code_hash(rec.code_hash);
+  resp.set_sdk_version(rec.sdk_version);
+  resp.set_created_at_ms(rec.created_at_ms);
+  resp.set_finished_at_ms(rec.finished_at_ms);
+  resp.set_artifact_sha256(rec.artifact_hash);
+  resp.set_artifact_size_bytes(rec.artifact_size);
+  // A build still running has its log in memory only.
+  if (auto job = builds_.Find(rec.id); job && !job->finished()) {
+    std::vector<build::LogEntry> entries;
+    job->ReadLog(0, &entries, std::chrono::milliseconds(0));
+    for (const auto& e : entries) resp.mutable_log()->append(e.line + "\n");
+    resp.set_status(ToBuildStatus(job->state()));
+  } else {
+    resp.set_log(rec.log);
+  }
+  return resp;
+}
+
+Result<pb::GetAppLogsResponse> ComputeService::GetAppLogs(const Principal& p, const pb::GetAppLogsRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  uint32_t limit = req.limit() == 0 ? 1000 : std::min<uint32_t>(req.limit(), 10000);
+  pb::GetAppLogsResponse resp;
+  for (auto& line : deps_.logs->Read(req.organization_name() + "/" + app.name, limit, req.replica_id(),
+                                     req.execution_id())) {
+    auto* l = resp.add_lines();
+    l->set_timestamp_ms(line.timestamp_ms);
+    l->set_replica_id(std::move(line.replica_id));
+    l->set_stream(std::move(line.stream));
+    l->set_execution_id(std::move(line.execution_id));
+    l->set_message(std::move(line.message));
+  }
+  return resp;
 }
 
 }  // namespace ignite::api

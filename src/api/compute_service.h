@@ -7,18 +7,21 @@
 #pragma once
 
 #include <memory>
-#include <semaphore>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "api/auth.h"
 #include "archive/archive.h"
 #include "blob/blob_store.h"
+#include "build/build_queue.h"
 #include "build/go/go_builder.h"
 #include "common/clock.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 #include "gateway/invoker.h"
 #include "gateway/route_table.h"
 #include "runtime/instance_manager.h"
+#include "runtime/log_collector.h"
 #include "store/store.h"
 
 namespace ignite::api {
@@ -39,6 +42,7 @@ struct Deps {
   gateway::RouteTable* routes;
   runtime::InstanceManager* instances;
   const gateway::Invoker* invoker;
+  runtime::LogCollector* logs;
   const Clock* clock;
 };
 
@@ -64,19 +68,50 @@ class ComputeService {
                                        gateway::InvokeCall call);
   pb::HealthCheckResponse HealthCheck() const;
 
+  Result<pb::CompileDraftResponse> CompileDraft(const Principal& p, const pb::CompileDraftRequest& req);
+  // Sends the build's log from the start and follows it until the build ends; the last entry carries the final
+  // status. `send` returns false when the receiver is gone (the stream then stops). An error returned before
+  // the first send means nothing was sent.
+  Status StreamCompileLogs(const Principal& p, const pb::StreamCompileLogsRequest& req,
+                           const std::function<bool(const pb::CompileLogEntry&)>& send);
+  Result<pb::CancelCompileResponse> CancelCompile(const Principal& p, const pb::CancelCompileRequest& req);
+  // Runs the draft (building it first if needed) without publishing; like Invoke otherwise.
+  Result<gateway::InvokeResult> TestDraft(const Principal& p, const std::string& org, const std::string& app,
+                                          gateway::InvokeCall call);
+  // Runs a published version without making it active.
+  Result<gateway::InvokeResult> TestAppVersion(const Principal& p, const std::string& org, const std::string& app,
+                                               uint32_t version, gateway::InvokeCall call);
+  Result<pb::GetAppCodeResponse> GetAppCode(const Principal& p, const pb::GetAppCodeRequest& req);
+  Result<pb::GetBuildLogResponse> GetBuildLog(const Principal& p, const pb::GetBuildLogRequest& req);
+  Result<pb::GetAppLogsResponse> GetAppLogs(const Principal& p, const pb::GetAppLogsRequest& req);
+
  private:
   Result<store::AppRecord> LoadApp(const Principal& p, const std::string& org, const std::string& app);
   pb::AppMeta ToAppMeta(const Principal& p, const store::AppRecord& rec) const;
-  // Builds the draft's code unless a successful build of exactly that code exists. Returns the build.
-  Result<store::BuildRecord> EnsureBuilt(const Principal& p, const std::string& app, const store::DraftRecord& draft);
+  struct BuildRef {
+    std::string id;
+    std::shared_ptr<build::BuildJob> job;  // nullptr when a finished successful build is reused
+  };
+  // Starts the build of the draft's code unless a build of exactly that code succeeded or is under way.
+  Result<BuildRef> StartBuild(const Principal& p, const std::string& app, const store::DraftRecord& draft);
+  // Waits for the build; its record when it succeeded, else why it did not.
+  Result<store::BuildRecord> AwaitBuild(const BuildRef& ref);
+  Result<store::BuildRecord> BuildDraft(const Principal& p, const std::string& app);
+  // The build of `deploy_id`, if it belongs to the caller's org (NotFound otherwise, without saying more).
+  Result<store::BuildRecord> LoadBuild(const Principal& p, const std::string& deploy_id);
+  gateway::Route RouteFor(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
+                          const std::string& key, const std::string& artifact_hash, uint32_t version) const;
   // Points traffic for the app at `version` and retires the instances of the version it replaces.
   Status Route(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
                const store::VersionRecord& version);
 
   ServiceOptions options_;
   Deps deps_;
-  std::counting_semaphore<1024> build_slots_;
   int64_t started_ms_;
+  build::BuildQueue builds_;
+  std::mutex start_build_mu_;  // makes "find or start the draft's build" atomic
+  std::mutex draft_keys_mu_;
+  std::map<std::string, std::string> draft_keys_;  // guarded by draft_keys_mu_: app id -> test instance key
 };
 
 }  // namespace ignite::api

@@ -57,41 +57,73 @@ void HttpApi::Unary(http::Router* router, const char* method, const char* patter
   }, name);
 }
 
-void HttpApi::Invoke(std::shared_ptr<http::Request> req, http::Responder respond) {
+void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn) {
+  router->Add("POST", pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
+    boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
+      auto run = [&]() -> Result<gateway::InvokeResult> {
+        IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+        gateway::InvokeCall call;
+        call.payload = std::move(req->raw.body());
+        for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        return fn(p, *req, std::move(call));
+      };
+      auto result = run();
+      if (!result.ok()) return respond(http::ErrorResponse(result.status()));
+      // The whole answer is buffered for now, so a failure is reported with an HTTP error before any frame.
+      const auto& r = *result;
+      http::Response out;
+      out.content_type = "application/x-ndjson";
+      out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
+      pb::InvokeResponse head;
+      head.mutable_head()->set_status(r.status);
+      head.mutable_head()->set_execution_id(r.execution_id);
+      head.mutable_head()->set_function_id(req->params.at("organization_name") + "/" + req->params.at("app_name"));
+      head.mutable_head()->set_version(r.version);
+      for (const auto& [k, v] : r.headers) (*head.mutable_head()->mutable_headers())[k] = v;
+      out.body = Frame(head);
+      constexpr size_t kChunk = 1 << 20;
+      for (size_t off = 0; off < r.body.size(); off += kChunk) {
+        pb::InvokeResponse chunk;
+        chunk.mutable_chunk()->set_data(r.body.substr(off, kChunk));
+        out.body += Frame(chunk);
+      }
+      pb::InvokeResponse trailer;
+      trailer.mutable_trailer()->set_duration_ms(r.duration_ms);
+      trailer.mutable_trailer()->set_cold_start(r.cold);
+      trailer.mutable_trailer()->set_error(r.error);
+      out.body += Frame(trailer);
+      respond(std::move(out));
+    });
+  }, name);
+}
+
+void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond) {
   boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
-    auto run = [&]() -> Result<gateway::InvokeResult> {
-      IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
-      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
-      gateway::InvokeCall call;
-      call.payload = std::move(req->raw.body());
-      for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-      return service_->Invoke(p, req->params.at("organization_name"), req->params.at("app_name"), std::move(call));
+    std::shared_ptr<http::BodyStream> body;
+    auto send = [&](const pb::CompileLogEntry& e) {
+      if (!body) {
+        // Headers go out with the first entry, so errors found before it get a proper HTTP status.
+        body = std::make_shared<http::BodyStream>();
+        http::Response r;
+        r.content_type = "application/x-ndjson";
+        r.stream = body;
+        respond(std::move(r));
+      }
+      return body->Push("{\"result\":" + MessageToJson(e) + "}\n");
     };
-    auto result = run();
-    if (!result.ok()) return respond(http::ErrorResponse(result.status()));
-    // The whole answer is buffered for now, so a failure is reported with an HTTP error before any frame.
-    const auto& r = *result;
-    http::Response out;
-    out.content_type = "application/x-ndjson";
-    out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
-    pb::InvokeResponse head;
-    head.mutable_head()->set_status(r.status);
-    head.mutable_head()->set_execution_id(r.execution_id);
-    head.mutable_head()->set_function_id(req->params.at("organization_name") + "/" + req->params.at("app_name"));
-    head.mutable_head()->set_version(r.version);
-    for (const auto& [k, v] : r.headers) (*head.mutable_head()->mutable_headers())[k] = v;
-    out.body = Frame(head);
-    constexpr size_t kChunk = 1 << 20;
-    for (size_t off = 0; off < r.body.size(); off += kChunk) {
-      pb::InvokeResponse chunk;
-      chunk.mutable_chunk()->set_data(r.body.substr(off, kChunk));
-      out.body += Frame(chunk);
+    auto run = [&]() -> Status {
+      pb::StreamCompileLogsRequest msg;
+      IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
+      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+      return service_->StreamCompileLogs(p, msg, send);
+    };
+    Status st = run();
+    if (!body) return respond(http::ErrorResponse(st));
+    if (!st.ok()) {
+      body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(st).body));
     }
-    pb::InvokeResponse trailer;
-    trailer.mutable_trailer()->set_duration_ms(r.duration_ms);
-    trailer.mutable_trailer()->set_cold_start(r.cold);
-    out.body += Frame(trailer);
-    respond(std::move(out));
+    body->Close();
   });
 }
 
@@ -106,10 +138,35 @@ void HttpApi::Register(http::Router* router) {
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/versions", "ListAppVersions",
         &S::ListAppVersions);
   Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/rollback", "RollbackApp", &S::RollbackApp);
-  router->Add("POST", "/v1/ignite/app/{organization_name}/{app_name}/invoke",
+  InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/invoke", "Invoke",
+             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call) {
+               return service_->Invoke(p, req.params.at("organization_name"), req.params.at("app_name"),
+                                       std::move(call));
+             });
+  InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/draft/test", "TestDraft",
+             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call) {
+               return service_->TestDraft(p, req.params.at("organization_name"), req.params.at("app_name"),
+                                          std::move(call));
+             });
+  InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/versions/{version}/test", "TestAppVersion",
+             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call) -> Result<gateway::InvokeResult> {
+               pb::TestAppVersionRequest msg;
+               IGNITE_RETURN_IF_ERROR(SetFields(req.params, &msg));
+               return service_->TestAppVersion(p, msg.organization_name(), msg.app_name(), msg.version(),
+                                               std::move(call));
+             });
+  Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/draft/compile", "CompileDraft",
+        &S::CompileDraft);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/code/versions/{version}", "GetAppCode",
+        &S::GetAppCode);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/builds/{build_id}/log", "GetBuildLog",
+        &S::GetBuildLog);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/logs", "GetAppLogs", &S::GetAppLogs);
+  Unary(router, "POST", "/v1/ignite/compile/{deploy_id}/cancel", "CancelCompile", &S::CancelCompile);
+  router->Add("GET", "/v1/ignite/compile/{deploy_id}/logs",
               [this](std::shared_ptr<http::Request> req, http::Responder respond) {
-                Invoke(std::move(req), std::move(respond));
-              }, "Invoke");
+                StreamCompileLogs(std::move(req), std::move(respond));
+              }, "StreamCompileLogs");
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}", "GetApp", &S::GetApp);
   Unary(router, "DELETE", "/v1/ignite/app/{organization_name}/{app_name}", "DeleteApp", &S::DeleteApp);
   Unary(router, "POST", "/v1/ignite/app/{organization_name}", "CreateApp", &S::CreateApp);

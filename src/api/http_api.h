@@ -21,7 +21,12 @@ class HttpApi {
   template <typename Req, typename Resp>
   void Unary(http::Router* router, const char* method, const char* pattern, const char* name,
              Result<Resp> (ComputeService::*fn)(const Principal&, const Req&));
-  void Invoke(std::shared_ptr<http::Request> req, http::Responder respond);
+  // Routes whose request body is a raw payload and whose answer is NDJSON InvokeResponse frames (Invoke,
+  // TestDraft, TestAppVersion).
+  using InvokeFn = std::function<Result<gateway::InvokeResult>(const Principal&, const http::Request&,
+                                                               gateway::InvokeCall)>;
+  void InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn);
+  void StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond);
 
   ComputeService* service_;
   Authenticator* auth_;

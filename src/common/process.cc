@@ -106,7 +106,8 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
 }
 
 Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeout,
-                                 const std::function<void(std::string_view)>& on_line, size_t max_output) {
+                                 const std::function<void(std::string_view)>& on_line, size_t max_output,
+                                 const std::atomic<bool>* cancel) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) return Internal("pipe: " + Errno(errno));
   spec.stdout_fd = pipefd[1];
@@ -129,8 +130,13 @@ Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeo
       kill(-pid, SIGKILL);
       break;
     }
+    if (cancel && cancel->load()) {
+      result.cancelled = true;
+      kill(-pid, SIGKILL);
+      break;
+    }
     pollfd p{pipefd[0], POLLIN, 0};
-    int pr = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    int pr = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), cancel ? 50 : 1000)));
     if (pr < 0 && errno == EINTR) continue;
     if (pr == 0) continue;
     ssize_t n = read(pipefd[0], buf, sizeof buf);
@@ -159,7 +165,7 @@ Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeo
   } else if (WIFSIGNALED(wstatus)) {
     result.term_signal = WTERMSIG(wstatus);
   }
-  if (result.timed_out) result.exit_code = -1;
+  if (result.timed_out || result.cancelled) result.exit_code = -1;
   return result;
 }
 

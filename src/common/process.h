@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -36,15 +37,17 @@ struct CommandResult {
   int exit_code = -1;      // Exit status; -1 when killed by a signal or the deadline.
   int term_signal = 0;     // The signal that ended it, if any.
   bool timed_out = false;  // The deadline passed and the process group was killed.
+  bool cancelled = false;  // *cancel became true and the process group was killed.
   std::string output;      // stdout and stderr interleaved, capped at max_output bytes (the tail is kept).
 };
 
 // Runs a command to completion, capturing combined output. `on_line`, if set, is called with each output line
-// (without '\n') as it arrives. After `timeout` the whole process group gets SIGKILL. Blocks the calling
-// thread: never call it on an event-loop thread. Returns an error only when the process could not be started.
+// (without '\n') as it arrives. After `timeout`, or once `*cancel` is true (checked every 50 ms), the whole
+// process group gets SIGKILL. Blocks the calling thread: never call it on an event-loop thread. Returns an
+// error only when the process could not be started.
 Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeout,
                                  const std::function<void(std::string_view)>& on_line = {},
-                                 size_t max_output = 4 << 20);
+                                 size_t max_output = 4 << 20, const std::atomic<bool>* cancel = nullptr);
 
 // The current process's environment as a map (for building a child's env from it).
 std::map<std::string, std::string> CurrentEnvironment();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace ignite {
 namespace {
 
@@ -41,6 +43,23 @@ TEST(ProcessTest, KillsTheGroupAtTheDeadline) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->timed_out);
   EXPECT_EQ(r->exit_code, -1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(ProcessTest, CancelKillsTheGroup) {
+  SpawnSpec spec;
+  spec.argv = {"/bin/sh", "-c", "sleep 30 & sleep 30"};
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunCommand(spec, std::chrono::seconds(30), {}, 1 << 20, &cancel);
+  canceller.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_FALSE(r->timed_out);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/ids.h"
 
@@ -128,11 +129,21 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, const InvokeCall& 
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
       return result;
     }
+    auto fail = [&](unsigned status, std::string message) {
+      result.status = status;
+      result.error = std::move(message);
+      result.headers = {{"Content-Type", "application/json"}};
+      result.body = nlohmann::json{{"error", result.error}}.dump();
+      result.duration_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      return result;
+    };
     if (ex.ec == beast::error::timeout) {
       // The handler is stuck; replace the instance rather than leave it occupied.
       instances_->Retire(route.spec.key);
-      return DeadlineExceeded(fmt::format("{} did not answer within its execution timeout of {}s (execution {})",
-                                          route.app_id, route.timeout.count(), result.execution_id));
+      return fail(504, fmt::format("{} did not answer within its execution timeout of {}s (execution {}); raise "
+                                   "it with --timeout-secs (at most 900)",
+                                   route.app_id, route.timeout.count(), result.execution_id));
     }
     std::string how = instances_->CheckExited(lease->instance());
     if (ex.failed_at == Step::kConnect && attempt == 0 && !lease->cold()) continue;
@@ -143,11 +154,16 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, const InvokeCall& 
         how = instances_->CheckExited(lease->instance());
       }
     }
-    return Unavailable(fmt::format(
+    if (how.empty()) {
+      // Alive but misbehaving: take it out of service all the same.
+      instances_->Retire(route.spec.key);
+    }
+    return fail(502, fmt::format(
         "the instance {} of {} {} before answering (execution {}); the next invocation starts a new instance. "
-        "See the app's logs for what it printed",
-        lease->instance().replica_id, route.app_id, how.empty() ? "closed the connection (" + ex.ec.message() + ")" : "exited with " + how,
-        result.execution_id));
+        "See `dodil ignite app logs {}` for what it printed",
+        lease->instance().replica_id, route.app_id,
+        how.empty() ? "closed the connection (" + ex.ec.message() + ")" : "exited with " + how,
+        result.execution_id, route.app_id));
   }
 }
 

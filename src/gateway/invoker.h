@@ -34,6 +34,9 @@ struct InvokeResult {
   uint32_t version = 0;
   bool cold = false;
   int64_t duration_ms = 0;
+  // Set when the platform, not the handler, produced the answer: 502 when the instance died or dropped the
+  // connection, 504 when the execution timeout passed. The body is then {"error": error}.
+  std::string error;
 };
 
 class Invoker {
@@ -41,10 +44,11 @@ class Invoker {
   // Both must outlive the invoker.
   Invoker(const RouteTable* routes, runtime::InstanceManager* instances);
 
-  // Invokes the active version of call.app_id. Errors: NotFound (no such routed app), Unavailable (the
-  // instance could not be started or died mid-request: the message says how it ended), DeadlineExceeded
-  // (the app's execution timeout passed; the instance is replaced). A handler error is not an error here:
-  // it is a result with status 500.
+  // Invokes the active version of call.app_id. Errors: FailedPrecondition (no route: the app is missing or
+  // unpublished), Unavailable (no instance could be started). Everything after the request reached an
+  // instance is a result, like a reverse proxy's: the handler's own status (500 for a handler error), 502
+  // when the instance died or closed the connection (the next call gets a new instance), 504 when the
+  // app's execution timeout passed (the stuck instance is replaced). See InvokeResult::error.
   Result<InvokeResult> Invoke(const InvokeCall& call) const;
   // Same, against an explicit route.
   Result<InvokeResult> InvokeRoute(const Route& route, const InvokeCall& call) const;

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
@@ -86,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(Response resp) {
+    if (resp.stream) return WriteStreamed(std::move(resp));
     auto res = std::make_shared<beast::http::response<beast::http::string_body>>();
     res->version(11);
     res->result(resp.status);
@@ -102,6 +104,61 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Header first, then each chunk as the producer pushes it, then the last chunk. The write timeout applies
+  // per chunk, so a client that stops reading is dropped and the producer sees the stream aborted.
+  void WriteStreamed(Response resp) {
+    body_ = std::move(resp.stream);
+    header_.emplace();
+    header_->version(11);
+    header_->result(resp.status);
+    header_->set(beast::http::field::server, "ignited");
+    header_->set(beast::http::field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) header_->insert(k, v);
+    header_->keep_alive(keep_alive_);
+    header_->chunked(true);
+    serializer_.emplace(*header_);
+    stream_.expires_after(options_->read_timeout);
+    beast::http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->AbortStream();
+      // The waker keeps the session alive while it waits for the producer; the reference goes away with the
+      // stream once the producer and the session have both dropped it.
+      auto executor = self->stream_.get_executor();
+      self->body_->SetWaker([self, executor] { asio::post(executor, [self] { self->PumpStream(); }); });
+    });
+  }
+
+  void PumpStream() {
+    if (writing_chunk_ || !body_) return;
+    auto next = body_->Pop(&chunk_);
+    if (next == BodyStream::Next::kWait) return;
+    writing_chunk_ = true;
+    stream_.expires_after(options_->read_timeout);
+    auto done = [self = shared_from_this(), last = next == BodyStream::Next::kEnd](beast::error_code ec, size_t) {
+      self->writing_chunk_ = false;
+      if (ec) return self->AbortStream();
+      if (!last) return self->PumpStream();
+      self->body_.reset();
+      self->serializer_.reset();
+      self->header_.reset();
+      if (!self->keep_alive_) return self->Close();
+      self->ReadRequest();
+    };
+    if (next == BodyStream::Next::kEnd) {
+      asio::async_write(stream_, beast::http::make_chunk_last(), std::move(done));
+    } else if (chunk_.empty()) {
+      writing_chunk_ = false;
+      PumpStream();
+    } else {
+      asio::async_write(stream_, beast::http::make_chunk(asio::buffer(chunk_)), std::move(done));
+    }
+  }
+
+  void AbortStream() {
+    if (body_) body_->Abort();
+    body_.reset();
+    Close();
+  }
+
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -115,6 +172,12 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions* options_;
   bool keep_alive_ = true;
   int requests_ = 0;
+  // Streamed response state; only touched on the connection's thread.
+  std::shared_ptr<BodyStream> body_;
+  std::optional<beast::http::response<beast::http::empty_body>> header_;
+  std::optional<beast::http::response_serializer<beast::http::empty_body>> serializer_;
+  std::string chunk_;
+  bool writing_chunk_ = false;
 };
 
 }  // namespace

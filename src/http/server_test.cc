@@ -85,3 +85,66 @@ TEST(ErrorResponseTest, HasDecidedShape) {
 
 }  // namespace
 }  // namespace ignite::http
+
+namespace ignite::http {
+namespace {
+
+TEST(StreamedResponseTest, SendsChunksAsTheyAreProduced) {
+  Router router;
+  router.Add("GET", "/stream", [](std::shared_ptr<Request>, Responder respond) {
+    auto body = std::make_shared<BodyStream>(16);
+    Response r;
+    r.content_type = "application/x-ndjson";
+    r.stream = body;
+    respond(std::move(r));
+    std::thread([body] {
+      for (int i = 0; i < 50; ++i) {
+        if (!body->Push("{\"n\":" + std::to_string(i) + "}\n")) return;
+      }
+      body->Close();
+    }).detach();
+  });
+  router.Add("GET", "/plain", [](std::shared_ptr<Request>, Responder respond) {
+    Response r;
+    r.body = "after";
+    respond(std::move(r));
+  });
+  ServerOptions opts;
+  opts.threads = 1;
+  Server server(opts, &router);
+  ASSERT_TRUE(server.Start().ok());
+
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  beast::flat_buffer buf;
+  for (const char* target : {"/stream", "/plain"}) {
+    beast::http::request<beast::http::string_body> req{beast::http::verb::get, target, 11};
+    req.set(beast::http::field::host, "localhost");
+    beast::http::write(s, req);
+    beast::http::response<beast::http::string_body> res;
+    beast::http::read(s, buf, res);
+    if (std::string(target) == "/stream") {
+      EXPECT_TRUE(res.chunked());
+      std::string want;
+      for (int i = 0; i < 50; ++i) want += "{\"n\":" + std::to_string(i) + "}\n";
+      EXPECT_EQ(res.body(), want);
+    } else {
+      // The connection stays usable after a streamed response.
+      EXPECT_EQ(res.body(), "after");
+    }
+  }
+}
+
+TEST(BodyStreamTest, AbortUnblocksTheProducer) {
+  BodyStream b(4);
+  ASSERT_TRUE(b.Push("12345"));  // over the limit now; the next push waits
+  std::thread producer([&] { EXPECT_FALSE(b.Push("x")); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  b.Abort();
+  producer.join();
+  EXPECT_TRUE(b.aborted());
+}
+
+}  // namespace
+}  // namespace ignite::http

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/body_stream.h"
+
 namespace ignite::http {
 
 namespace beast_http = boost::beast::http;
@@ -39,6 +41,8 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, `body` is ignored and the body is sent chunked from this stream as it is produced.
+  std::shared_ptr<BodyStream> stream;
 };
 
 // Sends the response. Must be called exactly once; may be called from any thread.

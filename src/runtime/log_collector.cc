@@ -4,16 +4,29 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace ignite::runtime {
 
-LogCollector::LogCollector(std::string dir) : dir_(std::move(dir)) {
+std::string SplitExecutionTag(std::string_view raw, std::string* message) {
+  constexpr std::string_view kOpen = "\x1e" "exec=";
+  if (raw.substr(0, kOpen.size()) == kOpen) {
+    size_t end = raw.find('\x1e', kOpen.size());
+    if (end != std::string_view::npos && end - kOpen.size() <= 64) {
+      *message = std::string(raw.substr(end + 1));
+      return std::string(raw.substr(kOpen.size(), end - kOpen.size()));
+    }
+  }
+  *message = std::string(raw);
+  return "";
+}
+
+LogCollector::LogCollector(std::string dir, const Clock* clock, size_t max_file_bytes)
+    : dir_(std::move(dir)), clock_(clock), max_file_bytes_(max_file_bytes) {
   if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   thread_ = std::thread([this] { Run(); });
 }
@@ -26,6 +39,7 @@ LogCollector::~LogCollector() {
   if (wake_[1] >= 0 && write(wake_[1], "x", 1) < 0) {
   }
   thread_.join();
+  for (auto& [app, f] : files_) fclose(f);
   close(wake_[0]);
   close(wake_[1]);
 }
@@ -42,14 +56,27 @@ void LogCollector::Add(int fd, const std::string& app_id, const std::string& rep
 
 std::string LogCollector::PathFor(const std::string& app_id) const { return dir_ + "/" + app_id + ".log"; }
 
-void LogCollector::Emit(Source& s, std::string_view line) {
-  auto now = std::chrono::system_clock::now();
+void LogCollector::Emit(Source& s, std::string_view raw) {
+  LogLine line;
+  line.execution_id = SplitExecutionTag(raw, &line.message);
+  FILE*& f = files_[s.app_id];
   std::string path = PathFor(s.app_id);
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::ofstream out(path, std::ios::app);
-  out << fmt::format("{:%Y-%m-%dT%H:%M:%S}Z {} {} {}\n", std::chrono::floor<std::chrono::milliseconds>(now),
-                     s.replica_id, s.stream, line);
+  if (f && ftell(f) > static_cast<long>(max_file_bytes_)) {
+    fclose(f);
+    f = nullptr;
+    std::rename(path.c_str(), (path + ".1").c_str());
+  }
+  if (!f) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    f = fopen(path.c_str(), "ae");
+    if (!f) return;
+  }
+  nlohmann::json j = {{"ts", clock_->NowUnixMs()}, {"replica", s.replica_id}, {"stream", s.stream},
+                      {"exec", line.execution_id}, {"msg", line.message}};
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  text.push_back('\n');
+  fwrite(text.data(), 1, text.size(), f);
 }
 
 void LogCollector::Run() {
@@ -72,6 +99,7 @@ void LogCollector::Run() {
       while (read(wake_[0], buf, sizeof buf) > 0) {
       }
     }
+    std::lock_guard<std::mutex> l(mu_);
     for (size_t i = sources.size(); i-- > 0;) {
       auto& s = sources[i];
       if (!fds[i + 1].revents) continue;
@@ -94,9 +122,46 @@ void LogCollector::Run() {
         sources.erase(sources.begin() + static_cast<long>(i));
       }
     }
+    for (auto& [app, f] : files_) {
+      if (f) fflush(f);
+    }
     if (stopping && n == 0) break;
   }
   for (auto& s : sources) close(s.fd);
+}
+
+std::vector<LogLine> LogCollector::Read(const std::string& app_id, size_t limit, const std::string& replica_id,
+                                        const std::string& execution_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (auto it = files_.find(app_id); it != files_.end() && it->second) fflush(it->second);
+  std::deque<LogLine> out;
+  std::string path = PathFor(app_id);
+  for (const std::string& p : {path + ".1", path}) {
+    std::ifstream in(p);
+    std::string text;
+    while (std::getline(in, text)) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (j.is_discarded() || !j.is_object()) continue;
+      LogLine line{j.value("ts", int64_t{0}), j.value("replica", ""), j.value("stream", ""), j.value("exec", ""),
+                   j.value("msg", "")};
+      if (!replica_id.empty() && line.replica_id != replica_id) continue;
+      if (!execution_id.empty() && line.execution_id != execution_id) continue;
+      out.push_back(std::move(line));
+      if (out.size() > limit) out.pop_front();
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+void LogCollector::Remove(const std::string& app_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (auto it = files_.find(app_id); it != files_.end()) {
+    if (it->second) fclose(it->second);
+    files_.erase(it);
+  }
+  std::error_code ec;
+  std::filesystem::remove(PathFor(app_id), ec);
+  std::filesystem::remove(PathFor(app_id) + ".1", ec);
 }
 
 }  // namespace ignite::runtime

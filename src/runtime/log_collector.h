@@ -1,26 +1,47 @@
-// LogCollector: captures instance stdout/stderr line by line into per-app log files, each line stamped with
-// time, replica id and stream. One background thread polls every pipe, so a chatty instance never blocks and
-// no thread per instance is needed.
+// LogCollector: captures instance stdout/stderr line by line into per-app log files and serves them back.
+//
+// One background thread polls every pipe, so a chatty instance never blocks and no thread per instance is
+// needed. Each line is stored as one JSON object {ts, replica, stream, exec, msg} in <dir>/<org>/<app>.log.
+// The execution id comes from the SDK, which tags lines its `log` output writes while exactly one execution
+// is in flight on the instance (prefix "\x1e" "exec=<id>" "\x1e"); untagged lines have none. Files rotate at
+// `max_file_bytes` (one previous file kept), so logs survive scale-to-zero with bounded disk use.
+// Thread-safe.
 #pragma once
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
+
 namespace ignite::runtime {
+
+struct LogLine {
+  int64_t timestamp_ms = 0;
+  std::string replica_id;
+  std::string stream;  // "stdout", "stderr"
+  std::string execution_id;
+  std::string message;
+};
+
+// Splits the SDK's execution tag off a raw line. Returns the execution id ("" if untagged).
+std::string SplitExecutionTag(std::string_view raw, std::string* message);
 
 class LogCollector {
  public:
-  // Log files go to <dir>/<org>/<app>.log.
-  explicit LogCollector(std::string dir);
+  LogCollector(std::string dir, const Clock* clock, size_t max_file_bytes = 8 << 20);
   ~LogCollector();  // Drains what is readable and joins the thread.
 
   // Takes ownership of `fd` (the read end of a pipe). Lines are attributed to app_id/replica_id.
   void Add(int fd, const std::string& app_id, const std::string& replica_id, const std::string& stream);
-  // Path of an app's log file.
-  std::string PathFor(const std::string& app_id) const;
+  // The newest `limit` lines of an app (oldest first), optionally only of one replica or execution.
+  std::vector<LogLine> Read(const std::string& app_id, size_t limit, const std::string& replica_id = "",
+                            const std::string& execution_id = "");
+  // Forgets an app's logs (app deleted).
+  void Remove(const std::string& app_id);
 
  private:
   struct Source {
@@ -28,13 +49,17 @@ class LogCollector {
     std::string app_id, replica_id, stream, partial;
   };
   void Run();
-  void Emit(Source& s, std::string_view line);
+  void Emit(Source& s, std::string_view line);  // requires mu_
+  std::string PathFor(const std::string& app_id) const;
 
-  std::string dir_;
+  const std::string dir_;
+  const Clock* clock_;
+  const size_t max_file_bytes_;
   int wake_[2] = {-1, -1};
   std::mutex mu_;
-  std::vector<Source> pending_;  // guarded by mu_: added, not yet polled.
-  bool stop_ = false;            // guarded by mu_
+  std::vector<Source> pending_;          // guarded by mu_: added, not yet polled.
+  std::map<std::string, FILE*> files_;   // guarded by mu_: open log files by app.
+  bool stop_ = false;                    // guarded by mu_
   std::thread thread_;
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <algorithm>
 #include <thread>
 
 namespace ignite::runtime {
@@ -29,7 +30,7 @@ TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
   std::string path;
   {
-    LogCollector logs((dir / "logs").string());
+    LogCollector logs((dir / "logs").string(), &SystemClock());
     ProcessLauncher launcher(dir.string(), &logs);
     InstanceSpec spec;
     spec.key = "org/a@1";
@@ -40,16 +41,23 @@ TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
     std::string how;
     for (int i = 0; i < 500 && !(*p)->Exited(&how); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(how, "exit status 3");
-    path = logs.PathFor("org/a");
-  }  // the collector drains on destruction
-  std::string log = ReadAll(path);
-  EXPECT_NE(log.find("a-1 stdout fd=3 socket:"), std::string::npos) << log;
-  EXPECT_NE(log.find("a-1 stderr oops"), std::string::npos) << log;
+    std::vector<LogLine> lines;
+    for (int i = 0; i < 500 && lines.size() < 2; ++i) {
+      lines = logs.Read("org/a", 10);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(lines.size(), 2u);
+    std::sort(lines.begin(), lines.end(), [](auto& a, auto& b) { return a.stream > b.stream; });
+    EXPECT_EQ(lines[0].stream, "stdout");
+    EXPECT_EQ(lines[0].replica_id, "a-1");
+    EXPECT_EQ(lines[0].message.substr(0, 12), "fd=3 socket:");
+    EXPECT_EQ(lines[1].message, "oops");
+  }
   std::filesystem::remove_all(dir);
 }
 
 TEST(ProcessLauncherTest, MissingArtifactIsFailedPrecondition) {
-  LogCollector logs("/tmp");
+  LogCollector logs("/tmp", &SystemClock());
   ProcessLauncher launcher("/tmp", &logs);
   InstanceSpec spec;
   spec.binary_path = "/nonexistent/app";

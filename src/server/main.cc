@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   auto go = build::DefaultGoToolchain(f.sdk_dir, f.go_cache_dir, env);
   if (!go.ok()) return Fail(go.status());
 
-  runtime::LogCollector logs(f.data_dir + "/logs");
+  runtime::LogCollector logs(f.data_dir + "/logs", &SystemClock());
   runtime::ProcessLauncher launcher(socket_dir, &logs);
   runtime::InstanceManager instances(&launcher);
   gateway::RouteTable routes;
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   svc_opts.go = *go;
   svc_opts.max_concurrent_builds = f.max_builds;
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
-  api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker,
+  api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
                                                   &SystemClock()});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);
 

@@ -149,6 +149,7 @@ class GoBuild {
   Result<CommandResult> Go(std::vector<std::string> args, std::string_view step, bool log_output = true) {
     auto timeout = Remaining();
     if (timeout.count() <= 0) return TimedOut(step);
+    if (opts_.cancel && opts_.cancel->load()) return Cancelled(step);
     SpawnSpec spec;
     spec.argv.push_back(tc_.go_binary);
     for (auto& a : args) spec.argv.push_back(std::move(a));
@@ -156,16 +157,21 @@ class GoBuild {
     spec.cwd = src_;
     std::function<void(std::string_view)> on_line;
     if (log_output) on_line = [this](std::string_view line) { Log(TrimSourceDir(line, src_)); };
-    auto r = RunCommand(spec, timeout, on_line);
+    auto r = RunCommand(spec, timeout, on_line, 4 << 20, opts_.cancel);
     if (!r.ok()) {
       return Internal(fmt::format("cannot run {}: {}", tc_.go_binary, r.status().message()));
     }
     if (r->timed_out) return TimedOut(step);
+    if (r->cancelled) return Cancelled(step);
     if (r->term_signal != 0) {
       return Internal(fmt::format("{} was killed by signal {} (out of memory?): {}", step, r->term_signal,
                                   ToolOutput(*r)));
     }
     return r;
+  }
+
+  Status Cancelled(std::string_view step) const {
+    return Status(StatusCode::kCancelled, fmt::format("build cancelled (during {})", step));
   }
 
   Status TimedOut(std::string_view step) const {

@@ -6,6 +6,7 @@
 // All functions block the calling thread while child processes run: never call them on an event loop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,7 @@ struct GoBuildOptions {
   archive::Limits limits;
   std::function<void(std::string_view)> on_log;  // each log line as the build runs (may be empty); called on
                                                  // the building thread
+  const std::atomic<bool>* cancel = nullptr;  // when it becomes true the running step is killed: Cancelled
 };
 
 struct GoBuildOutput {
