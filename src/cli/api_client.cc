@@ -61,6 +61,7 @@ std::string Snippet(std::string_view body) {
 
 std::string AppsPath(const std::string& org) { return "/v1/ignite/app/" + PercentEncode(org); }
 std::string AppPath(const AppRef& app) { return AppsPath(app.org) + "/" + PercentEncode(app.app); }
+std::string CompilePath(const std::string& deploy_id) { return "/v1/ignite/compile/" + PercentEncode(deploy_id); }
 
 template <typename Response>
 Result<Response> CallFor(ApiClient& client, http::Verb verb, const std::string& target,
@@ -200,17 +201,8 @@ Result<v1::RollbackAppResponse> ApiClient::RollbackApp(const AppRef& app, uint32
   return CallFor<v1::RollbackAppResponse>(*this, http::Verb::post, AppPath(app) + "/rollback", &request);
 }
 
-Status ApiClient::Invoke(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
-                         InvokeStreamDecoder& decoder) {
-  http::Headers headers = BaseHeaders();
-  headers.emplace_back("Accept", "application/x-ndjson");
-  bool has_content_type = false;
-  for (const auto& [name, value] : extra_headers) {
-    if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) has_content_type = true;
-  }
-  if (!has_content_type) headers.emplace_back("Content-Type", "application/octet-stream");
-  headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
-
+Status ApiClient::StreamNdjson(http::Verb verb, const std::string& target, const http::Headers& headers,
+                               std::string_view body, const NdjsonSink& sink) {
   int status = 0;
   std::string error_body;
   Status decode_status;
@@ -221,16 +213,85 @@ Status ApiClient::Invoke(const AppRef& app, std::string_view payload, const http
       if (error_body.size() < 64 * 1024) error_body.append(chunk);
       return;
     }
-    if (decode_status.ok()) decode_status = decoder.Feed(chunk);
+    if (decode_status.ok()) decode_status = sink.feed(chunk);
   };
-  auto result = transport_->RoundTrip(http::Verb::post, AppPath(app) + "/invoke", headers, payload, &handlers);
+  auto result = transport_->RoundTrip(verb, target, headers, body, &handlers);
   if (!decode_status.ok()) return decode_status;
   if (!result.ok()) {
-    if (decoder.saw_trailer()) return OkStatus();  // everything arrived; only the goodbye failed
+    if (sink.complete()) return OkStatus();  // everything arrived; only the goodbye failed
     return FromTransport(result.status());
   }
   if (result->status < 200 || result->status >= 300) return StatusFromErrorBody(result->status, error_body);
-  return decoder.Finish();
+  return sink.finish();
+}
+
+Status ApiClient::InvokeAt(const std::string& target, std::string_view payload,
+                           const http::Headers& extra_headers, InvokeStreamDecoder& decoder) {
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/x-ndjson");
+  bool has_content_type = false;
+  for (const auto& [name, value] : extra_headers) {
+    if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) has_content_type = true;
+  }
+  if (!has_content_type) headers.emplace_back("Content-Type", "application/octet-stream");
+  headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+  NdjsonSink sink{[&](std::string_view chunk) { return decoder.Feed(chunk); }, [&] { return decoder.Finish(); },
+                  [&] { return decoder.saw_trailer(); }};
+  return StreamNdjson(http::Verb::post, target, headers, payload, sink);
+}
+
+Status ApiClient::Invoke(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
+                         InvokeStreamDecoder& decoder) {
+  return InvokeAt(AppPath(app) + "/invoke", payload, extra_headers, decoder);
+}
+
+Status ApiClient::TestDraft(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
+                            InvokeStreamDecoder& decoder) {
+  return InvokeAt(AppPath(app) + "/draft/test", payload, extra_headers, decoder);
+}
+
+Status ApiClient::TestAppVersion(const AppRef& app, uint32_t version, std::string_view payload,
+                                 const http::Headers& extra_headers, InvokeStreamDecoder& decoder) {
+  return InvokeAt(fmt::format("{}/versions/{}/test", AppPath(app), version), payload, extra_headers, decoder);
+}
+
+Result<v1::CompileDraftResponse> ApiClient::CompileDraft(const AppRef& app) {
+  v1::CompileDraftRequest request;  // path carries the ids: the body is {}
+  return CallFor<v1::CompileDraftResponse>(*this, http::Verb::post, AppPath(app) + "/draft/compile", &request);
+}
+
+Status ApiClient::StreamCompileLogs(const std::string& deploy_id, CompileLogDecoder& decoder) {
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/x-ndjson");
+  NdjsonSink sink{[&](std::string_view chunk) { return decoder.Feed(chunk); }, [&] { return decoder.Finish(); },
+                  [&] { return decoder.finished(); }};
+  return StreamNdjson(http::Verb::get, CompilePath(deploy_id) + "/logs", headers, "", sink);
+}
+
+Result<v1::CancelCompileResponse> ApiClient::CancelCompile(const std::string& deploy_id) {
+  v1::CancelCompileRequest request;  // path carries the id: the body is {}
+  return CallFor<v1::CancelCompileResponse>(*this, http::Verb::post, CompilePath(deploy_id) + "/cancel", &request);
+}
+
+Result<v1::GetAppCodeResponse> ApiClient::GetAppCode(const AppRef& app, uint32_t version) {
+  return CallFor<v1::GetAppCodeResponse>(*this, http::Verb::get,
+                                         fmt::format("{}/code/versions/{}", AppPath(app), version), nullptr);
+}
+
+Result<v1::GetAppLogsResponse> ApiClient::GetAppLogs(const AppRef& app, uint32_t limit,
+                                                     const std::string& replica_id,
+                                                     const std::string& execution_id) {
+  std::string query;
+  auto add = [&query](std::string_view name, const std::string& value) {
+    query += query.empty() ? "?" : "&";
+    query += name;
+    query += "=";
+    query += PercentEncode(value);
+  };
+  if (limit > 0) add("limit", std::to_string(limit));
+  if (!replica_id.empty()) add("replica_id", replica_id);
+  if (!execution_id.empty()) add("execution_id", execution_id);
+  return CallFor<v1::GetAppLogsResponse>(*this, http::Verb::get, AppPath(app) + "/logs" + query, nullptr);
 }
 
 }  // namespace ignite::cli

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include <google/protobuf/message.h>
 
+#include "cli/compile_logs.h"
 #include "cli/invoke_stream.h"
 #include "common/names.h"
 #include "common/result.h"
@@ -66,10 +68,43 @@ class ApiClient {
   // non-2xx answer's error, a transport failure, or decoder.Feed/Finish's first failure.
   Status Invoke(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
                 InvokeStreamDecoder& decoder);
+  // As Invoke, against the draft (POST .../draft/test) and one published version (POST
+  // .../versions/{n}/test): same raw payload in, same NDJSON frames out.
+  Status TestDraft(const AppRef& app, std::string_view payload, const http::Headers& extra_headers,
+                   InvokeStreamDecoder& decoder);
+  Status TestAppVersion(const AppRef& app, uint32_t version, std::string_view payload,
+                        const http::Headers& extra_headers, InvokeStreamDecoder& decoder);
+
+  // POST .../draft/compile with {}: starts (or joins) the draft's build.
+  Result<v1::CompileDraftResponse> CompileDraft(const AppRef& app);
+  // GET /v1/ignite/compile/{deploy_id}/logs; the NDJSON answer is fed to `decoder` as it arrives. Returns a
+  // non-2xx answer's error, a transport failure before the final entry, or decoder.Feed/Finish's first
+  // failure.
+  Status StreamCompileLogs(const std::string& deploy_id, CompileLogDecoder& decoder);
+  // POST /v1/ignite/compile/{deploy_id}/cancel with {}.
+  Result<v1::CancelCompileResponse> CancelCompile(const std::string& deploy_id);
+  // GET .../code/versions/{version} (0 = the draft).
+  Result<v1::GetAppCodeResponse> GetAppCode(const AppRef& app, uint32_t version);
+  // GET .../logs with the query parameters that are set (limit > 0, non-empty ids).
+  Result<v1::GetAppLogsResponse> GetAppLogs(const AppRef& app, uint32_t limit, const std::string& replica_id,
+                                            const std::string& execution_id);
 
  private:
+  // What StreamNdjson feeds a 2xx answer's body to.
+  struct NdjsonSink {
+    std::function<Status(std::string_view)> feed;
+    std::function<Status()> finish;
+    // Everything that matters arrived: a transport failure after this point is not an error.
+    std::function<bool()> complete;
+  };
+
   http::Headers BaseHeaders() const;
   static Status FromTransport(const Status& status);
+  // One exchange whose 2xx answer is NDJSON, streamed into `sink`; a non-2xx answer's body is its error.
+  Status StreamNdjson(http::Verb verb, const std::string& target, const http::Headers& headers,
+                      std::string_view body, const NdjsonSink& sink);
+  Status InvokeAt(const std::string& target, std::string_view payload, const http::Headers& extra_headers,
+                  InvokeStreamDecoder& decoder);
 
   std::unique_ptr<Transport> transport_;
   std::string token_;

@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -110,6 +112,7 @@ int Main(Program program, int argc, char** argv) {
   io.out = &std::cout;
   io.err = &std::cerr;
   io.transport_factory = HttpTransportFactory();
+  io.stdout_is_terminal = ::isatty(STDOUT_FILENO) == 1;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   return RunCli(program, args, std::move(io));

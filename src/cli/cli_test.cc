@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.h"
 #include "cli/test_fakes.h"
 
 namespace ignite::cli {
@@ -348,6 +349,368 @@ TEST(Cli, InvokeJsonOutput) {
   auto bin = nlohmann::json::parse(b.out.str());
   EXPECT_FALSE(bin.contains("body"));
   EXPECT_EQ(bin["bodyBase64"], "/wAB");
+}
+
+// ---- Builds, tests of drafts and versions, code download, app logs ----
+
+std::string LogLine(const std::string& json_entry) { return "{\"result\":" + json_entry + "}\n"; }
+
+std::string FailingBuildStream() {
+  return LogLine(R"({"timestampMs":"1","status":"BUILD_STATUS_PENDING","queuePosition":2})") +
+         LogLine(R"({"timestampMs":"2","status":"BUILD_STATUS_PENDING","queuePosition":2})") +
+         LogLine(R"({"timestampMs":"3","status":"BUILD_STATUS_PENDING","queuePosition":1})") +
+         LogLine(R"({"timestampMs":"4","line":"go: downloading github.com/google/uuid v1.6.0",)"
+                 R"("status":"BUILD_STATUS_RUNNING"})") +
+         LogLine(R"({"timestampMs":"5","line":"./main.go:3:1: syntax error","status":"BUILD_STATUS_RUNNING"})") +
+         LogLine(R"({"timestampMs":"6","status":"BUILD_STATUS_FAILED","error":"./main.go:3:1: syntax error",)"
+                 R"("errorCode":3})");
+}
+
+std::string SucceedingBuildStream() {
+  return LogLine(R"({"timestampMs":"4","line":"building","status":"BUILD_STATUS_RUNNING"})") +
+         LogLine(R"({"timestampMs":"6","status":"BUILD_STATUS_SUCCEEDED"})");
+}
+
+constexpr const char* kDeployId = "01J9Z3V7K2M4X8Q5R6T7W8Y9ZA";
+
+TEST(Cli, NewCommandsHaveHelpWithExamples) {
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"draft", "compile"}, {"draft", "compile-logs"}, {"draft", "cancel"}, {"draft", "test"},
+           {"version", "test"}, {"version", "code"}, {"app", "logs"}}) {
+    FakeWorld w;
+    cmd.push_back("--help");
+    EXPECT_EQ(RunIn(w, cmd), 0) << cmd[0] << " " << cmd[1];
+    EXPECT_TRUE(Contains(w.out.str(), "Example")) << cmd[0] << " " << cmd[1] << "\n" << w.out.str();
+    EXPECT_TRUE(Contains(w.out.str(), cmd[0] + " " + cmd[1] + " ")) << w.out.str();
+  }
+}
+
+TEST(Cli, DraftCompileStartsABuild) {
+  FakeWorld w;
+  w.script.Reply(200, std::string(R"({"deployId":")") + kDeployId +
+                          R"(","status":"BUILD_STATUS_PENDING","queuePosition":3})");
+  ASSERT_EQ(RunIn(w, {"draft", "compile", "org:hello"}), 0) << w.err.str();
+  ASSERT_EQ(w.script.sent.size(), 1u);
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::post);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/app/org/hello/draft/compile");
+  EXPECT_EQ(w.script.sent[0].body, "{}");
+  EXPECT_EQ(w.out.str(), std::string("Compiling the draft of org/hello\n"
+                                     "Deploy id:       ") + kDeployId + "\n"
+                         "Status:          pending\n"
+                         "Queue position:  3\n"
+                         "Follow it with `draft compile-logs " + kDeployId + "`.\n");
+  EXPECT_EQ(w.timeout_used, std::chrono::minutes(5));
+
+  FakeWorld j;
+  j.script.Reply(200, R"({"deployId":"B1","status":"BUILD_STATUS_RUNNING"})");
+  ASSERT_EQ(RunIn(j, {"draft", "compile", "hello", "-o", "json"}), 0);
+  auto out = nlohmann::json::parse(j.out.str());
+  EXPECT_EQ(out["deployId"], "B1");
+  EXPECT_EQ(out["status"], "BUILD_STATUS_RUNNING");
+
+  FakeWorld rejected;
+  rejected.script.Reply(400, R"({"code":3,"message":"main.go: package is \"lib\", must be \"main\""})");
+  EXPECT_EQ(RunIn(rejected, {"draft", "compile", "hello", "--follow"}), 2);
+  EXPECT_EQ(rejected.script.sent.size(), 1u);  // no log stream for a build that never started
+  EXPECT_EQ(rejected.err.str(), "Error: main.go: package is \"lib\", must be \"main\"\n");
+}
+
+TEST(Cli, DraftCompileFollowStreamsLogsAndExitsWithTheBuildsCode) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"deployId":"B1","status":"BUILD_STATUS_PENDING","queuePosition":2})");
+  w.script.Reply(200, FailingBuildStream());
+  EXPECT_EQ(RunIn(w, {"draft", "compile", "org:hello", "--follow"}), 2);
+  ASSERT_EQ(w.script.sent.size(), 2u);
+  EXPECT_EQ(w.script.sent[1].verb, http::Verb::get);
+  EXPECT_EQ(w.script.sent[1].target, "/v1/ignite/compile/B1/logs");
+  EXPECT_EQ(w.out.str(), "go: downloading github.com/google/uuid v1.6.0\n./main.go:3:1: syntax error\n");
+  EXPECT_EQ(w.err.str(),
+            "Build B1 of org/hello: pending\n"
+            "waiting for a build slot (position 2)\n"
+            "waiting for a build slot (position 1)\n"
+            "Error: ./main.go:3:1: syntax error\n");
+  EXPECT_EQ(w.timeout_used, std::chrono::milliseconds(0));  // following a build: no deadline by default
+
+  FakeWorld ok;
+  ok.script.Reply(200, R"({"deployId":"B2","status":"BUILD_STATUS_RUNNING"})");
+  ok.script.Reply(200, SucceedingBuildStream());
+  ASSERT_EQ(RunIn(ok, {"draft", "compile", "hello", "-f", "--timeout", "20m"}), 0) << ok.err.str();
+  EXPECT_EQ(ok.out.str(), "building\n");
+  EXPECT_EQ(ok.err.str(), "Build B2 of org/hello: running\nBuild B2 succeeded\n");
+  EXPECT_EQ(ok.timeout_used, std::chrono::minutes(20));  // an explicit --timeout still applies
+
+  FakeWorld cancelled;
+  cancelled.script.Reply(200, R"({"deployId":"B3","status":"BUILD_STATUS_RUNNING"})");
+  cancelled.script.Reply(
+      200, LogLine(R"({"status":"BUILD_STATUS_CANCELLED","error":"build B3 was cancelled","errorCode":1})"));
+  EXPECT_EQ(RunIn(cancelled, {"draft", "compile", "hello", "--follow"}), 1);
+  EXPECT_TRUE(Contains(cancelled.err.str(), "Error: build B3 was cancelled\n"));
+}
+
+TEST(Cli, DraftCompileFollowJsonIsNdjson) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"deployId":"B2","status":"BUILD_STATUS_RUNNING"})");
+  w.script.Reply(200, SucceedingBuildStream());
+  ASSERT_EQ(RunIn(w, {"draft", "compile", "hello", "--follow", "-o", "json"}), 0) << w.err.str();
+  EXPECT_EQ(w.out.str(),
+            "{\"deployId\":\"B2\",\"status\":\"BUILD_STATUS_RUNNING\"}\n"
+            "{\"timestampMs\":\"4\",\"line\":\"building\",\"status\":\"BUILD_STATUS_RUNNING\"}\n"
+            "{\"timestampMs\":\"6\",\"status\":\"BUILD_STATUS_SUCCEEDED\"}\n");
+}
+
+TEST(Cli, DraftCompileLogsByDeployIdOrAppId) {
+  FakeWorld w;
+  w.script.stream_piece = 1;
+  w.script.Reply(200, FailingBuildStream());
+  EXPECT_EQ(RunIn(w, {"draft", "compile-logs", kDeployId, "--follow"}), 2);
+  ASSERT_EQ(w.script.sent.size(), 1u);
+  EXPECT_EQ(w.script.sent[0].target, std::string("/v1/ignite/compile/") + kDeployId + "/logs");
+  EXPECT_EQ(w.out.str(), "go: downloading github.com/google/uuid v1.6.0\n./main.go:3:1: syntax error\n");
+  EXPECT_TRUE(Contains(w.err.str(), "waiting for a build slot (position 2)\n"));
+  EXPECT_TRUE(Contains(w.err.str(), "Error: ./main.go:3:1: syntax error\n"));
+  EXPECT_EQ(w.timeout_used, std::chrono::milliseconds(0));
+
+  // An app id means the latest build of its draft.
+  FakeWorld app;
+  app.script.Reply(200, R"({"draft":{"deployId":"B7","buildStatus":"BUILD_STATUS_RUNNING"}})");
+  app.script.Reply(200, SucceedingBuildStream());
+  ASSERT_EQ(RunIn(app, {"draft", "compile-logs", "org:hello"}), 0) << app.err.str();
+  ASSERT_EQ(app.script.sent.size(), 2u);
+  EXPECT_EQ(app.script.sent[0].target, "/v1/ignite/app/org/hello/draft");
+  EXPECT_EQ(app.script.sent[1].target, "/v1/ignite/compile/B7/logs");
+  EXPECT_EQ(app.err.str(), "Build B7 succeeded\n");
+
+  FakeWorld never_built;
+  never_built.script.Reply(200, R"({"draft":{"codeHash":"abc"}})");
+  EXPECT_EQ(RunIn(never_built, {"draft", "compile-logs", "hello"}), 1);
+  EXPECT_TRUE(Contains(never_built.err.str(), "has not been built")) << never_built.err.str();
+
+  FakeWorld json;
+  json.script.Reply(200, SucceedingBuildStream());
+  ASSERT_EQ(RunIn(json, {"draft", "compile-logs", "B9", "-o", "json"}), 0);
+  EXPECT_EQ(json.out.str(),
+            "{\"timestampMs\":\"4\",\"line\":\"building\",\"status\":\"BUILD_STATUS_RUNNING\"}\n"
+            "{\"timestampMs\":\"6\",\"status\":\"BUILD_STATUS_SUCCEEDED\"}\n");
+
+  FakeWorld missing;
+  missing.script.Reply(404, R"({"code":5,"message":"build NOPE does not exist"})");
+  EXPECT_EQ(RunIn(missing, {"draft", "compile-logs", "NOPE"}), 5);
+  EXPECT_EQ(missing.err.str(), "Error: build NOPE does not exist\n");
+}
+
+TEST(Cli, LooksLikeAppRef) {
+  EXPECT_TRUE(LooksLikeAppRef("org:hello"));
+  EXPECT_TRUE(LooksLikeAppRef("org/hello"));
+  EXPECT_TRUE(LooksLikeAppRef("hello"));
+  EXPECT_TRUE(LooksLikeAppRef("hello.v2"));
+  EXPECT_FALSE(LooksLikeAppRef(kDeployId));
+  EXPECT_FALSE(LooksLikeAppRef("B1"));
+}
+
+TEST(Cli, DraftCancel) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"status":"BUILD_STATUS_CANCELLED"})");
+  ASSERT_EQ(RunIn(w, {"draft", "cancel", kDeployId}), 0) << w.err.str();
+  ASSERT_EQ(w.script.sent.size(), 1u);
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::post);
+  EXPECT_EQ(w.script.sent[0].target, std::string("/v1/ignite/compile/") + kDeployId + "/cancel");
+  EXPECT_EQ(w.script.sent[0].body, "{}");
+  EXPECT_EQ(w.out.str(), std::string("Build ") + kDeployId + ": cancelled\n");
+
+  FakeWorld app;
+  app.script.Reply(200, R"({"draft":{"deployId":"B7","buildStatus":"BUILD_STATUS_PENDING","queuePosition":4}})");
+  app.script.Reply(200, R"({"status":"BUILD_STATUS_CANCELLED"})");
+  ASSERT_EQ(RunIn(app, {"draft", "cancel", "hello", "-o", "json"}), 0) << app.err.str();
+  EXPECT_EQ(app.script.sent[0].target, "/v1/ignite/app/org/hello/draft");
+  EXPECT_EQ(app.script.sent[1].target, "/v1/ignite/compile/B7/cancel");
+  EXPECT_EQ(nlohmann::json::parse(app.out.str())["status"], "BUILD_STATUS_CANCELLED");
+
+  // --deploy-id: the argument is a deploy id even though it reads like an app name.
+  FakeWorld forced;
+  forced.script.Reply(200, R"({"status":"BUILD_STATUS_SUCCEEDED"})");
+  ASSERT_EQ(RunIn(forced, {"draft", "cancel", "hello", "--deploy-id"}), 0);
+  EXPECT_EQ(forced.script.sent[0].target, "/v1/ignite/compile/hello/cancel");
+  EXPECT_EQ(forced.out.str(), "Build hello: succeeded\n");
+
+  FakeWorld no_draft;
+  no_draft.script.Reply(200, "{}");
+  EXPECT_EQ(RunIn(no_draft, {"draft", "cancel", "hello"}), 1);
+  EXPECT_TRUE(Contains(no_draft.err.str(), "has no draft"));
+  EXPECT_EQ(no_draft.script.sent.size(), 1u);
+}
+
+TEST(Cli, DraftInfoShowsQueuePositionAndBuildState) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"draft":{"status":"VERSION_STATUS_DRAFT","codeHash":"abc","deployId":"B1",
+      "buildStatus":"BUILD_STATUS_PENDING","queuePosition":2}})");
+  ASSERT_EQ(RunIn(w, {"draft", "info", "hello"}), 0);
+  EXPECT_TRUE(Contains(w.out.str(), "Build status:    pending\n")) << w.out.str();
+  EXPECT_TRUE(Contains(w.out.str(), "Queue position:  2\n")) << w.out.str();
+  EXPECT_TRUE(Contains(w.out.str(), "Deploy id:       B1\n")) << w.out.str();
+}
+
+TEST(Cli, DraftTestAndVersionTestUseTheInvokePath) {
+  // Same output rules as invoke: the body's bytes exactly, the raw payload as the request body.
+  FakeWorld d;
+  d.script.Reply(200, InvokeStream(200, "/wAB"));  // ff 00 01
+  std::string payload("{\"bin\":\"\x01\xfe\"}");
+  ASSERT_EQ(RunIn(d, {"draft", "test", "org:hello", "-p", payload, "-H", "X-Trace: abc"}), 0) << d.err.str();
+  ASSERT_EQ(d.script.sent.size(), 1u);
+  EXPECT_EQ(d.script.sent[0].verb, http::Verb::post);
+  EXPECT_EQ(d.script.sent[0].target, "/v1/ignite/app/org/hello/draft/test");
+  EXPECT_EQ(d.script.sent[0].body, payload);
+  EXPECT_EQ(d.script.sent[0].Header("X-Trace"), "abc");
+  EXPECT_EQ(d.script.sent[0].Header("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(d.script.sent[0].Header("Accept"), "application/x-ndjson");
+  EXPECT_EQ(d.out.str(), std::string("\xff\x00\x01", 3));
+  EXPECT_EQ(d.err.str(), "");
+
+  FakeWorld v;
+  v.fs.AddFile("in.json", "{\"a\":1}");
+  v.script.Reply(200, InvokeStream(200, "eyJncmVldGluZyI6ImhpIn0="));
+  ASSERT_EQ(RunIn(v, {"version", "test", "hello", "3", "--payload-file", "in.json"}), 0) << v.err.str();
+  EXPECT_EQ(v.script.sent[0].target, "/v1/ignite/app/org/hello/versions/3/test");
+  EXPECT_EQ(v.script.sent[0].body, "{\"a\":1}");
+  EXPECT_EQ(v.out.str(), "{\"greeting\":\"hi\"}");
+
+  // A handler error: body still printed, exit 1.
+  FakeWorld failed;
+  failed.script.Reply(200, InvokeStream(500, "eyJlcnJvciI6ImJvb20ifQ=="));
+  EXPECT_EQ(RunIn(failed, {"draft", "test", "hello"}), 1);
+  EXPECT_EQ(failed.out.str(), "{\"error\":\"boom\"}");
+  EXPECT_EQ(failed.err.str(), "Error: the function returned HTTP 500 (execution 01EXEC)\n");
+
+  // -o json: the invoke object.
+  FakeWorld j;
+  j.script.Reply(200, InvokeStream(200, "eyJncmVldGluZyI6ImhpIn0="));
+  ASSERT_EQ(RunIn(j, {"version", "test", "hello", "1", "-o", "json"}), 0);
+  auto out = nlohmann::json::parse(j.out.str());
+  EXPECT_EQ(out["executionId"], "01EXEC");
+  EXPECT_EQ(out["body"], "{\"greeting\":\"hi\"}");
+  EXPECT_EQ(out["coldStart"], true);
+
+  // A build failure answered before any frame is an ordinary API error.
+  FakeWorld build_failed;
+  build_failed.script.Reply(400, R"({"code":3,"message":"./main.go:3:1: syntax error"})");
+  EXPECT_EQ(RunIn(build_failed, {"draft", "test", "hello"}), 2);
+  EXPECT_EQ(build_failed.err.str(), "Error: ./main.go:3:1: syntax error\n");
+
+  FakeWorld bad;
+  EXPECT_EQ(RunIn(bad, {"version", "test", "hello", "0"}), 1);
+  EXPECT_EQ(RunIn(bad, {"draft", "test", "hello", "-p", "x", "--payload-file", "f"}), 1);
+  EXPECT_TRUE(bad.script.sent.empty());
+}
+
+std::string CodeResponse(const std::string& bytes_b64, int version) {
+  return R"({"sourceCode":")" + bytes_b64 + R"(","codeHash":"c0ffee","fileName":"code.tar.gz","version":)" +
+         std::to_string(version) + "}";
+}
+
+TEST(Cli, VersionCodeDefaultsToTheActiveVersionAndWritesRawBytes) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"app":{"name":"hello","activeVersion":4}})");
+  w.script.Reply(200, CodeResponse("H4sI/wAB", 4));  // 1f 8b 08 ff 00 01
+  ASSERT_EQ(RunIn(w, {"version", "code", "org:hello"}), 0) << w.err.str();
+  ASSERT_EQ(w.script.sent.size(), 2u);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/app/org/hello");
+  EXPECT_EQ(w.script.sent[1].verb, http::Verb::get);
+  EXPECT_EQ(w.script.sent[1].target, "/v1/ignite/app/org/hello/code/versions/4");
+  EXPECT_EQ(w.out.str(), std::string("\x1f\x8b\x08\xff\x00\x01", 6));
+  EXPECT_EQ(w.err.str(), "");
+
+  FakeWorld draft;
+  draft.script.Reply(200, CodeResponse("cGFja2FnZSBtYWluCg==", 0));
+  ASSERT_EQ(RunIn(draft, {"version", "code", "hello", "--version", "0", "-O", "out/main.go"}), 0) << draft.err.str();
+  ASSERT_EQ(draft.script.sent.size(), 1u);  // an explicit version needs no app lookup
+  EXPECT_EQ(draft.script.sent[0].target, "/v1/ignite/app/org/hello/code/versions/0");
+  EXPECT_EQ(draft.out.str(), "");
+  EXPECT_EQ(*draft.fs.ReadFile("out/main.go"), "package main\n");
+  EXPECT_EQ(draft.err.str(), "Wrote 13 bytes (code.tar.gz, sha256 c0ffee) to out/main.go\n");
+
+  FakeWorld none;
+  none.script.Reply(200, R"({"app":{"name":"hello"}})");
+  EXPECT_EQ(RunIn(none, {"version", "code", "hello"}), 1);
+  EXPECT_TRUE(Contains(none.err.str(), "no active version"));
+
+  FakeWorld missing;
+  missing.script.Reply(404, R"({"code":5,"message":"org/hello has no version 9"})");
+  EXPECT_EQ(RunIn(missing, {"version", "code", "hello", "--version", "9"}), 5);
+  EXPECT_EQ(missing.out.str(), "");
+}
+
+TEST(Cli, VersionCodeRefusesATerminalAndJsonGivesMetadata) {
+  FakeWorld tty;
+  tty.stdout_is_terminal = true;
+  EXPECT_EQ(RunIn(tty, {"version", "code", "hello", "--version", "2"}), 1);
+  EXPECT_TRUE(Contains(tty.err.str(), "-O")) << tty.err.str();
+  EXPECT_TRUE(tty.script.sent.empty());
+  EXPECT_EQ(tty.out.str(), "");
+
+  // With -O, or -O -, a terminal is fine.
+  FakeWorld tty_file;
+  tty_file.stdout_is_terminal = true;
+  tty_file.script.Reply(200, CodeResponse("/wAB", 2));
+  ASSERT_EQ(RunIn(tty_file, {"version", "code", "hello", "--version", "2", "--output-file", "c.tgz"}), 0);
+  EXPECT_EQ(*tty_file.fs.ReadFile("c.tgz"), std::string("\xff\x00\x01", 3));
+
+  FakeWorld j;
+  j.stdout_is_terminal = true;
+  j.script.Reply(200, CodeResponse("/wAB", 2));
+  ASSERT_EQ(RunIn(j, {"version", "code", "hello", "--version", "2", "-o", "json"}), 0) << j.err.str();
+  auto out = nlohmann::json::parse(j.out.str());
+  EXPECT_FALSE(out.contains("sourceCode"));
+  EXPECT_EQ(out["version"], 2);
+  EXPECT_EQ(out["fileName"], "code.tar.gz");
+  EXPECT_EQ(out["codeHash"], "c0ffee");
+  EXPECT_EQ(out["sizeBytes"], 3);
+  EXPECT_EQ(j.err.str(), "");
+
+  FakeWorld bad;
+  EXPECT_EQ(RunIn(bad, {"version", "code", "hello", "--version", "-1"}), 1);
+  EXPECT_EQ(RunIn(bad, {"version", "code", "hello", "-O", "-", "-o", "json"}), 1);
+  EXPECT_TRUE(bad.script.sent.empty());
+}
+
+TEST(ChooseCodeDestination, Rules) {
+  auto d = ChooseCodeDestination(OutputFormat::kTable, "", false);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->raw_stdout && !d->file && !d->json);
+  EXPECT_FALSE(ChooseCodeDestination(OutputFormat::kTable, "", true).ok());
+  d = ChooseCodeDestination(OutputFormat::kTable, "-", true);
+  EXPECT_TRUE(d->raw_stdout && !d->file && !d->json);
+  d = ChooseCodeDestination(OutputFormat::kTable, "a.zip", true);
+  EXPECT_TRUE(!d->raw_stdout && d->file && !d->json);
+  d = ChooseCodeDestination(OutputFormat::kJson, "", true);
+  EXPECT_TRUE(!d->raw_stdout && !d->file && d->json);
+  d = ChooseCodeDestination(OutputFormat::kJson, "a.zip", false);
+  EXPECT_TRUE(!d->raw_stdout && d->file && d->json);
+  EXPECT_FALSE(ChooseCodeDestination(OutputFormat::kJson, "-", false).ok());
+}
+
+TEST(Cli, AppLogs) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"lines":[
+      {"timestampMs":"1716900000123","replicaId":"r-1","stream":"stderr","executionId":"01EXEC",
+       "message":"hello from main.go:12\n"},
+      {"timestampMs":"1716900000500","replicaId":"r-1","stream":"stdout","message":"listening"}]})");
+  ASSERT_EQ(RunIn(w, {"app", "logs", "org:hello", "--limit", "50", "--replica", "r-1", "--execution", "01EXEC"}), 0)
+      << w.err.str();
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::get);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/app/org/hello/logs?limit=50&replica_id=r-1&execution_id=01EXEC");
+  EXPECT_EQ(w.out.str(),
+            "2024-05-28T12:40:00.123Z r-1 01EXEC hello from main.go:12\n"
+            "2024-05-28T12:40:00.500Z r-1 - listening\n");
+
+  FakeWorld plain;
+  plain.script.Reply(200, "{}");
+  ASSERT_EQ(RunIn(plain, {"fn", "logs", "hello"}), 0);
+  EXPECT_EQ(plain.script.sent[0].target, "/v1/ignite/app/org/hello/logs");
+  EXPECT_EQ(plain.out.str(), "");
+
+  FakeWorld j;
+  j.script.Reply(200, R"({"lines":[{"timestampMs":"5","message":"m"}]})");
+  ASSERT_EQ(RunIn(j, {"app", "logs", "hello", "-o", "json"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(j.out.str())["lines"][0]["message"], "m");
 }
 
 TEST(Cli, BadTimeoutIsALocalError) {

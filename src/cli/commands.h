@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <google/protobuf/message.h>
@@ -33,6 +35,42 @@ Status Emit(CommandContext& ctx, const google::protobuf::Message& message,
 
 // "go" -> {go: {}}, etc. for --runtime; other values are a local error listing the choices.
 Result<dodil::ignite::v1::Runtime> RuntimeFromFlag(const std::string& name);
+
+// The flags and the run of a command that sends a raw payload and prints the function's answer: `invoke`,
+// `draft test`, `version test` (commands_invoke.cc has the output rules).
+struct InvokeOptions {
+  std::string id;
+  std::string payload;
+  std::string payload_file;
+  std::vector<std::string> headers;
+};
+
+// Adds -p/--payload, --payload-file and -H/--header, bound to `opts`.
+void AddPayloadFlags(CLI::App& cmd, InvokeOptions& opts);
+
+// Sends the payload through `call` (one of ApiClient's NDJSON invoke routes) and prints the answer.
+using InvokeCall = std::function<Status(ApiClient& client, const AppRef& app, std::string_view payload,
+                                        const http::Headers& headers, InvokeStreamDecoder& decoder)>;
+Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const InvokeCall& call);
+
+// Help text for an app id argument.
+inline constexpr const char* kAppIdHelp = "App id: org:app, org/app, or app (organization from --org or config)";
+
+// For `draft compile-logs` / `draft cancel`: whether an argument names an app (contains ':' or '/', or is a
+// valid app name) rather than a deploy id (a ULID: uppercase, so never a valid app name).
+bool LooksLikeAppRef(std::string_view arg);
+
+// Where `version code` puts what it downloads, from -o, -O and whether stdout is a terminal:
+//   -o json: the metadata as JSON on stdout, and the bytes to -O's file when one is given (-O - is an error);
+//   table with -O PATH: the file only; with -O -: raw bytes on stdout;
+//   table without -O: raw bytes on stdout, unless stdout is a terminal (a local error suggesting -O).
+struct CodeDestination {
+  bool file = false;
+  bool raw_stdout = false;
+  bool json = false;
+};
+Result<CodeDestination> ChooseCodeDestination(OutputFormat format, const std::string& output_file,
+                                              bool stdout_is_terminal);
 
 void AddAppCommands(CLI::App& parent, CommandContext& ctx);
 void AddDraftCommands(CLI::App& parent, CommandContext& ctx);

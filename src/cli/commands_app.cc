@@ -1,4 +1,4 @@
-// `app` (aliases `function`, `fn`): create, get, list, delete (reference 3.5).
+// `app` (aliases `function`, `fn`): create, get, list, delete, logs (reference 3.5).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -154,7 +154,26 @@ Status DeleteApp(CommandContext& ctx, const std::string& id) {
   });
 }
 
-constexpr const char* kIdHelp = "App id: org:app, org/app, or app (organization from --org or config)";
+struct LogsOptions {
+  std::string id;
+  uint32_t limit = 0;
+  std::string replica;
+  std::string execution;
+};
+
+Status AppLogs(CommandContext& ctx, const LogsOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::GetAppLogsResponse response,
+                          client->GetAppLogs(ref, opts.limit, opts.replica, opts.execution));
+  return Emit(ctx, response, [&] {
+    std::string text;
+    for (const v1::LogLine& line : response.lines()) text += RenderLogLine(line);
+    return text;
+  });
+}
+
+constexpr const char* kIdHelp = kAppIdHelp;
 
 }  // namespace
 
@@ -201,6 +220,19 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   CLI::App* delete_cmd = AddCommand(*app, ctx, "delete", "Delete an app with its draft and versions",
                                     [&ctx, delete_id] { return DeleteApp(ctx, *delete_id); });
   delete_cmd->add_option("id", *delete_id, kIdHelp)->required();
+
+  auto logs = std::make_shared<LogsOptions>();
+  CLI::App* logs_cmd = AddCommand(*app, ctx, "logs", "Show the app's recent log lines (oldest first)",
+                                  [&ctx, logs] { return AppLogs(ctx, *logs); });
+  logs_cmd->add_option("id", logs->id, kIdHelp)->required();
+  logs_cmd->add_option("--limit", logs->limit, "At most this many of the newest lines (server default 1000)");
+  logs_cmd->add_option("--replica", logs->replica, "Only lines from this replica (instance) id");
+  logs_cmd->add_option("--execution", logs->execution, "Only lines logged during this execution id");
+  logs_cmd->footer(
+      "One line per log line: <time, RFC 3339 UTC> <replica id> <execution id or -> <message>.\n\n"
+      "Examples:\n"
+      "  app logs org:hello --limit 50\n"
+      "  app logs hello --execution 01J9Z3V7K2M4X8Q5R6T7W8Y9ZA -o json");
 }
 
 }  // namespace ignite::cli

@@ -13,7 +13,9 @@ void AddGlobalFlags(CLI::App& app, GlobalFlags& flags) {
       ->group(group);
   app.add_option("--token", flags.token, "Bearer token (env DODIL_TOKEN, IGNITE_TOKEN)")->group(group);
   app.add_option("--org", flags.org, "Organization (env IGNITE_ORG_ID, IGNITE_ORG_NAME)")->group(group);
-  app.add_option("--timeout", flags.timeout, "Request timeout, e.g. 30s, 5m (default 5m)")->group(group);
+  app.add_option("--timeout", flags.timeout,
+                 "Request timeout, e.g. 30s, 5m, 0 for none (default 5m; none when following a build log)")
+      ->group(group);
   app.add_option("--config", flags.config, "Config file (default: see docs/cli.md)")->group(group);
 }
 

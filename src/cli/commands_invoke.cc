@@ -1,4 +1,5 @@
 // `invoke`: run the app's active version with a raw payload and print exactly what it returned (reference 3.7).
+// `draft test` and `version test` run the same code (RunInvocation) against their own routes.
 //
 // Output rules: with -o table (the default) the response body's bytes are written to stdout as they arrive,
 // unchanged, and nothing else is; with -o json one JSON object describes the whole response. A non-2xx
@@ -18,13 +19,6 @@
 
 namespace ignite::cli {
 namespace {
-
-struct InvokeOptions {
-  std::string id;
-  std::string payload;
-  std::string payload_file;
-  std::vector<std::string> headers;
-};
 
 Result<std::string> ReadPayload(CommandContext& ctx, const InvokeOptions& opts) {
   if (opts.payload_file.empty()) return opts.payload;
@@ -60,7 +54,9 @@ Result<http::Headers> ParseHeaderFlags(const std::vector<std::string>& flags) {
   return headers;
 }
 
-Status Invoke(CommandContext& ctx, const InvokeOptions& opts) {
+}  // namespace
+
+Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const InvokeCall& call) {
   IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
   IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
   IGNITE_ASSIGN_OR_RETURN(std::string payload, ReadPayload(ctx, opts));
@@ -83,7 +79,7 @@ Status Invoke(CommandContext& ctx, const InvokeOptions& opts) {
   handlers.on_trailer = [&](const v1::InvokeTrailer& t) { trailer = t; };
   InvokeStreamDecoder decoder(std::move(handlers));
 
-  IGNITE_RETURN_IF_ERROR(client->Invoke(ref, payload, headers, decoder));
+  IGNITE_RETURN_IF_ERROR(call(*client, ref, payload, headers, decoder));
 
   if (format == OutputFormat::kJson) {
     nlohmann::ordered_json out;
@@ -113,19 +109,27 @@ Status Invoke(CommandContext& ctx, const InvokeOptions& opts) {
   return OkStatus();
 }
 
-}  // namespace
+void AddPayloadFlags(CLI::App& cmd, InvokeOptions& opts) {
+  CLI::Option* payload = cmd.add_option("-p,--payload", opts.payload, "Request body, sent as is (default empty)");
+  CLI::Option* file =
+      cmd.add_option("--payload-file", opts.payload_file, "Read the request body from a file (- for stdin)");
+  payload->excludes(file);
+  cmd.add_option("-H,--header", opts.headers, "Extra request header \"Name: value\" (repeatable)")
+      ->allow_extra_args(false);
+}
 
 void AddInvokeCommand(CLI::App& parent, CommandContext& ctx) {
   auto opts = std::make_shared<InvokeOptions>();
   CLI::App* cmd = AddCommand(parent, ctx, "invoke", "Invoke an app's active version and print its response body",
-                             [&ctx, opts] { return Invoke(ctx, *opts); });
-  cmd->add_option("id", opts->id, "App id: org:app, org/app, or app (organization from --org or config)")
-      ->required();
-  CLI::Option* payload = cmd->add_option("-p,--payload", opts->payload, "Request body, sent as is (default empty)");
-  CLI::Option* file = cmd->add_option("--payload-file", opts->payload_file, "Read the request body from a file (- for stdin)");
-  payload->excludes(file);
-  cmd->add_option("-H,--header", opts->headers, "Extra request header \"Name: value\" (repeatable)")
-      ->allow_extra_args(false);
+                             [&ctx, opts] {
+                               return RunInvocation(ctx, *opts,
+                                                    [](ApiClient& client, const AppRef& app, std::string_view payload,
+                                                       const http::Headers& headers, InvokeStreamDecoder& decoder) {
+                                                      return client.Invoke(app, payload, headers, decoder);
+                                                    });
+                             });
+  cmd->add_option("id", opts->id, kAppIdHelp)->required();
+  AddPayloadFlags(*cmd, *opts);
   cmd->footer(
       "The response body is written to stdout byte for byte (nothing else is). A non-2xx status from the\n"
       "function still prints its body, then exits 1.\n\n"

@@ -1,7 +1,11 @@
 #include "cli/config.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -33,6 +37,38 @@ class RealFs : public FileSystem {
     content << in.rdbuf();
     if (in.bad()) return std::nullopt;
     return std::move(content).str();
+  }
+  Status WriteFile(const std::string& path, std::string_view bytes) const override {
+    // A regular file (or a new one) is written next to the target and renamed over it, so a failure never
+    // leaves a truncated file at `path`; anything else that exists (/dev/stdout, a FIFO) is written in place.
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      if (S_ISDIR(st.st_mode)) return LocalError(fmt::format("cannot write {}: it is a directory", path));
+      std::ofstream out(path, std::ios::binary);
+      if (!out) return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      out.close();
+      if (!out) return LocalError(fmt::format("cannot write {}", path));
+      return OkStatus();
+    }
+    std::string temp = path + ".tmp-" + std::to_string(::getpid());
+    {
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      if (!out) return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      out.close();
+      if (!out) {
+        int saved = errno;
+        ::unlink(temp.c_str());
+        return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(saved)));
+      }
+    }
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      int saved = errno;
+      ::unlink(temp.c_str());
+      return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(saved)));
+    }
+    return OkStatus();
   }
 };
 
@@ -76,6 +112,10 @@ Result<std::string> Lookup(const YAML::Node& root, const std::string& section, c
 }
 
 }  // namespace
+
+Status FileSystem::WriteFile(const std::string& path, std::string_view) const {
+  return LocalError(fmt::format("cannot write {}: writing files is not supported here", path));
+}
 
 const FileSystem& RealFileSystem() {
   static const RealFs fs;

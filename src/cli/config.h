@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/status.h"
 
 namespace ignite::cli {
 
 using EnvMap = std::map<std::string, std::string>;
 
-// The read-only slice of the filesystem the CLI needs.
+// The slice of the filesystem the CLI needs: reads, and `version code -O` writing a file.
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -23,6 +24,8 @@ class FileSystem {
   virtual bool IsRegularFile(const std::string& path) const = 0;
   // The whole file, or nullopt if it does not exist or cannot be read.
   virtual std::optional<std::string> ReadFile(const std::string& path) const = 0;
+  // Creates or replaces the file with exactly `bytes`. Failures are local errors naming the path and why.
+  virtual Status WriteFile(const std::string& path, std::string_view bytes) const;
 };
 
 // The real filesystem. Thread-safe; lives for the whole program.

@@ -56,7 +56,7 @@ Result<AppRef> CommandContext::ResolveApp(std::string_view id) {
 Result<ApiClient*> CommandContext::Client() {
   if (!client_) {
     IGNITE_ASSIGN_OR_RETURN(Settings settings, GetSettings());
-    auto timeout = ParseDuration(flags_.timeout);
+    auto timeout = ParseDuration(flags_.timeout.empty() ? default_timeout_ : flags_.timeout);
     if (!timeout.ok()) return LocalError("--timeout: " + timeout.status().message());
     IGNITE_ASSIGN_OR_RETURN(std::unique_ptr<Transport> transport,
                             io_.transport_factory(settings.api_endpoint, *timeout));

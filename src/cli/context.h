@@ -25,7 +25,7 @@ struct GlobalFlags {
   std::string api_endpoint;
   std::string token;
   std::string org;
-  std::string timeout = "5m";
+  std::string timeout;  // empty: the command's default (5m, or none for commands that follow a build log)
   std::string config;
 };
 
@@ -44,6 +44,8 @@ struct CliIo {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   TransportFactory transport_factory;
+  // Whether stdout is a terminal (`version code` will not write raw bytes to one).
+  bool stdout_is_terminal = false;
 };
 
 class CommandContext {
@@ -55,6 +57,7 @@ class CommandContext {
   std::ostream& err() { return *io_.err; }
   std::istream& in() { return *io_.in; }
   const FileSystem& fs() const { return *io_.fs; }
+  bool stdout_is_terminal() const { return io_.stdout_is_terminal; }
 
   // -o as an enum (local error for yaml/wide/unknown).
   Result<OutputFormat> Format() const;
@@ -67,6 +70,9 @@ class CommandContext {
   Result<std::string> RequireOrg();
   // The API client for the resolved endpoint, token and --timeout, created on first use.
   Result<ApiClient*> Client();
+  // The timeout used when --timeout is not given (default "5m"); call before Client(). Commands that follow
+  // a build's log until it ends use "0" (none): the server ends the stream.
+  void SetDefaultTimeout(std::string timeout) { default_timeout_ = std::move(timeout); }
 
   // The action of the command the user selected; set while parsing, run after.
   void SetAction(std::function<Status()> action) { action_ = std::move(action); }
@@ -77,6 +83,7 @@ class CommandContext {
   CliIo io_;
   GlobalFlags flags_;
   std::optional<Settings> settings_;
+  std::string default_timeout_ = "5m";
   std::unique_ptr<ApiClient> client_;
   std::function<Status()> action_;
 };

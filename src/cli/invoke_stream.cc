@@ -1,7 +1,5 @@
 #include "cli/invoke_stream.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
@@ -30,35 +28,16 @@ Status ParseJson(const nlohmann::json& value, Message* message) {
 
 Status InvokeStreamDecoder::Feed(std::string_view bytes) {
   if (!failure_.ok()) return failure_;
-  // Only the new bytes can hold the next newline: earlier ones were searched already.
-  size_t search_from = pending_.size();
-  pending_.append(bytes);
-  size_t start = 0;
-  for (;;) {
-    size_t newline = pending_.find('\n', std::max(start, search_from));
-    if (newline == std::string::npos) break;
-    Status status = DecodeLine(std::string_view(pending_).substr(start, newline - start));
-    start = newline + 1;
-    if (!status.ok()) {
-      failure_ = status;
-      pending_.clear();
-      return failure_;
-    }
-  }
-  pending_.erase(0, start);
-  return OkStatus();
+  failure_ = lines_.Feed(bytes, [this](std::string_view line) { return DecodeLine(line); });
+  return failure_;
 }
 
 Status InvokeStreamDecoder::Finish() {
   if (!failure_.ok()) return failure_;
-  if (!pending_.empty()) {
-    std::string last = std::move(pending_);
-    pending_.clear();
-    Status status = DecodeLine(last);
-    if (!status.ok()) {
-      failure_ = status;
-      return failure_;
-    }
+  std::string last = lines_.TakeRest();
+  if (!last.empty()) {
+    failure_ = DecodeLine(last);
+    if (!failure_.ok()) return failure_;
   }
   if (!saw_trailer_) {
     failure_ = Status(StatusCode::kUnknown,
@@ -69,19 +48,13 @@ Status InvokeStreamDecoder::Finish() {
 }
 
 Status InvokeStreamDecoder::DecodeLine(std::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.find_first_not_of(" \t") == std::string_view::npos) return OkStatus();
+  if (IsBlankLine(line)) return OkStatus();
 
   nlohmann::json frame = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (frame.is_discarded() || !frame.is_object()) return BadFrame("a line is not a JSON object");
 
   if (auto error = frame.find("error"); error != frame.end()) {
-    v1::ErrorBody body;
-    IGNITE_RETURN_IF_ERROR(ParseJson(*error, &body));
-    StatusCode code = StatusCodeFromInt(body.code());
-    if (code == StatusCode::kOk) code = StatusCode::kUnknown;
-    std::string message = body.message().empty() ? "the invocation failed" : body.message();
-    return Status(code, message);
+    return StatusFromErrorFrame(*error, "the invocation failed");
   }
   auto result = frame.find("result");
   if (result == frame.end()) return BadFrame("a line has neither \"result\" nor \"error\"");

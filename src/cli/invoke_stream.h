@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/ndjson.h"
 #include "common/status.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 
@@ -41,7 +42,7 @@ class InvokeStreamDecoder {
   Status DecodeLine(std::string_view line);
 
   Handlers handlers_;
-  std::string pending_;
+  NdjsonLines lines_;
   Status failure_;
   bool saw_head_ = false;
   bool saw_trailer_ = false;

@@ -79,6 +79,30 @@ std::string FormatTimeMs(int64_t unix_ms) {
   return buf;
 }
 
+std::string FormatRfc3339Ms(int64_t unix_ms) {
+  int64_t seconds = unix_ms / 1000;
+  int64_t millis = unix_ms % 1000;
+  if (millis < 0) {  // floor for times before 1970
+    millis += 1000;
+    seconds -= 1;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, millis);
+}
+
+std::string RenderLogLine(const dodil::ignite::v1::LogLine& line) {
+  std::string_view message = line.message();
+  if (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+  if (!message.empty() && message.back() == '\r') message.remove_suffix(1);
+  return fmt::format("{} {} {} {}\n", FormatRfc3339Ms(line.timestamp_ms()),
+                     line.replica_id().empty() ? "-" : line.replica_id(),
+                     line.execution_id().empty() ? "-" : line.execution_id(), message);
+}
+
 std::string EnumLabel(std::string_view full_name, std::string_view prefix) {
   if (full_name.substr(0, prefix.size()) != prefix) return "";
   std::string label(full_name.substr(prefix.size()));

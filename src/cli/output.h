@@ -12,6 +12,7 @@
 
 #include "common/result.h"
 #include "dodil/ignite/v1/ignite_common.pb.h"
+#include "dodil/ignite/v1/ignite_compute.pb.h"
 
 namespace ignite::cli {
 
@@ -39,6 +40,13 @@ std::string MessageToPrettyJson(const google::protobuf::Message& message);
 
 // Unix milliseconds as "2024-05-28 12:00:00 UTC"; 0 as "".
 std::string FormatTimeMs(int64_t unix_ms);
+
+// Unix milliseconds as RFC 3339 UTC with milliseconds: "2024-05-28T12:40:00.123Z".
+std::string FormatRfc3339Ms(int64_t unix_ms);
+
+// One line of `app logs`: "<RFC 3339 time> <replica id> <execution id> <message>\n", "-" for an empty id,
+// the message's own trailing newline (and "\r") dropped.
+std::string RenderLogLine(const dodil::ignite::v1::LogLine& line);
 
 // An enum value's name without its type prefix, lowercased: ("RESOURCE_TIER_MEDIUM", "RESOURCE_TIER_") ->
 // "medium"; UNSPECIFIED values (and names without the prefix) -> "".

@@ -83,5 +83,28 @@ TEST(Utf8AndBase64, Basics) {
   EXPECT_EQ(Base64Encode(std::string("\xff\x00\x01", 3)), "/wAB");
 }
 
+TEST(FormatRfc3339Ms, UtcWithMilliseconds) {
+  EXPECT_EQ(FormatRfc3339Ms(1716900000123), "2024-05-28T12:40:00.123Z");
+  EXPECT_EQ(FormatRfc3339Ms(1716900000000), "2024-05-28T12:40:00.000Z");
+  EXPECT_EQ(FormatRfc3339Ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Ms(-1), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(RenderLogLine, TimeReplicaExecutionMessage) {
+  dodil::ignite::v1::LogLine line;
+  line.set_timestamp_ms(1716900000007);
+  line.set_replica_id("r-2");
+  line.set_execution_id("01EXEC");
+  line.set_stream("stderr");
+  line.set_message("2024/05/28 handled request\r\n");
+  EXPECT_EQ(RenderLogLine(line), "2024-05-28T12:40:00.007Z r-2 01EXEC 2024/05/28 handled request\n");
+  line.clear_execution_id();
+  line.clear_replica_id();
+  line.set_message("  indented, no newline");
+  EXPECT_EQ(RenderLogLine(line), "2024-05-28T12:40:00.007Z - -   indented, no newline\n");
+  line.set_message("");
+  EXPECT_EQ(RenderLogLine(line), "2024-05-28T12:40:00.007Z - - \n");
+}
+
 }  // namespace
 }  // namespace ignite::cli

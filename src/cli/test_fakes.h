@@ -26,9 +26,16 @@ class FakeFileSystem : public FileSystem {
     if (it == files_.end()) return std::nullopt;
     return it->second;
   }
+  Status WriteFile(const std::string& path, std::string_view bytes) const override {
+    if (dirs_.count(path) > 0) {
+      return Status(StatusCode::kFailedPrecondition, "cannot write " + path + ": it is a directory");
+    }
+    files_[path] = std::string(bytes);
+    return OkStatus();
+  }
 
  private:
-  std::map<std::string, std::string> files_;
+  mutable std::map<std::string, std::string> files_;
   std::set<std::string> dirs_;
 };
 
@@ -89,6 +96,8 @@ struct FakeWorld {
   EnvMap env{{"HOME", "/home/u"}};
   FakeFileSystem fs;
   std::string endpoint_used;
+  std::chrono::milliseconds timeout_used{-1};
+  bool stdout_is_terminal = false;
   std::istringstream in;
   std::ostringstream out;
   std::ostringstream err;
@@ -103,9 +112,11 @@ struct FakeWorld {
     io.in = &in;
     io.out = &out;
     io.err = &err;
+    io.stdout_is_terminal = stdout_is_terminal;
     io.transport_factory = [this](std::string_view endpoint,
-                                  std::chrono::milliseconds) -> Result<std::unique_ptr<Transport>> {
+                                  std::chrono::milliseconds timeout) -> Result<std::unique_ptr<Transport>> {
       endpoint_used = std::string(endpoint);
+      timeout_used = timeout;
       auto t = std::make_unique<ForwardingTransport>(&script);
       return std::unique_ptr<Transport>(std::move(t));
     };
