@@ -16,6 +16,7 @@ namespace {
 constexpr uint32_t kDefaultTimeoutSecs = 120;
 constexpr uint32_t kMaxTimeoutSecs = 900;
 constexpr uint32_t kDefaultListLimit = 100;
+constexpr uint32_t kDefaultIdleTimeoutSecs = 300;
 constexpr uint32_t kMaxListLimit = 1000;
 
 struct Tier {
@@ -424,6 +425,8 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   r.spec.binary_path = deps_.blobs->PathFor(artifact_hash);
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
+  r.spec.idle_timeout = std::chrono::seconds(spec.scaling().idle_timeout_secs() ? spec.scaling().idle_timeout_secs()
+                                                                                 : kDefaultIdleTimeoutSecs);
   return r;
 }
 

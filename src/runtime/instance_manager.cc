@@ -12,9 +12,55 @@ Lease::~Lease() {
   if (manager_ && instance_) manager_->Release(instance_);
 }
 
-InstanceManager::InstanceManager(Launcher* launcher) : launcher_(launcher) {}
+InstanceManager::InstanceManager(Launcher* launcher, const Clock* clock, std::chrono::milliseconds reap_every)
+    : launcher_(launcher), clock_(clock) {
+  if (reap_every.count() > 0) {
+    reaper_ = std::thread([this, reap_every] {
+      std::unique_lock<std::mutex> l(mu_);
+      while (!stopping_) {
+        stop_reaper_.wait_for(l, reap_every);
+        if (stopping_) break;
+        l.unlock();
+        ReapIdle();
+        l.lock();
+      }
+    });
+  }
+}
 
-InstanceManager::~InstanceManager() { StopAll(); }
+InstanceManager::~InstanceManager() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  stop_reaper_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+  StopAll();
+}
+
+int InstanceManager::ReapIdle() {
+  std::vector<std::shared_ptr<Instance>> idle;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto now = clock_->Now();
+    for (auto it = pools_.begin(); it != pools_.end();) {
+      auto& pool = it->second;
+      for (auto i = pool.begin(); i != pool.end();) {
+        auto& inst = *i;
+        if (inst->inflight == 0 && (now - inst->last_used > inst->idle_timeout || inst->process->Exited(nullptr))) {
+          inst->retired = true;
+          idle.push_back(inst);
+          i = pool.erase(i);
+        } else {
+          ++i;
+        }
+      }
+      it = pool.empty() ? pools_.erase(it) : std::next(it);
+    }
+  }
+  for (auto& inst : idle) inst->process->Stop(2000);
+  return static_cast<int>(idle.size());
+}
 
 Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec) {
   std::lock_guard<std::mutex> l(mu_);
@@ -39,6 +85,8 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec) {
   inst->replica_id = replica;
   inst->process = std::move(process).value();
   inst->inflight = 1;
+  inst->idle_timeout = spec.idle_timeout;
+  inst->last_used = clock_->Now();
   pool.push_back(inst);
   return Lease(this, inst, true);
 }
@@ -55,6 +103,7 @@ void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
   std::shared_ptr<Instance> to_stop;
   {
     std::lock_guard<std::mutex> l(mu_);
+    instance->last_used = clock_->Now();
     if (--instance->inflight > 0 || !instance->retired) return;
     auto& pool = pools_[instance->key];
     pool.erase(std::remove(pool.begin(), pool.end(), instance), pool.end());

@@ -7,10 +7,13 @@
 
 #include <map>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "runtime/launcher.h"
 
 namespace ignite::runtime {
@@ -21,8 +24,10 @@ struct Instance {
   std::string key;
   std::string replica_id;
   std::unique_ptr<Process> process;
+  std::chrono::milliseconds idle_timeout{0};
   int inflight = 0;      // guarded by InstanceManager::mu_
   bool retired = false;  // guarded by InstanceManager::mu_
+  std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
 };
 
 // A claim on an instance for one request; releases it when destroyed.
@@ -46,8 +51,11 @@ class Lease {
 
 class InstanceManager {
  public:
-  explicit InstanceManager(Launcher* launcher);  // launcher must outlive the manager.
-  ~InstanceManager();                            // Stops every instance.
+  // launcher and clock must outlive the manager. With `reap_every` > 0 a background thread stops idle
+  // instances that often; tests pass 0 and call ReapIdle themselves.
+  InstanceManager(Launcher* launcher, const Clock* clock,
+                  std::chrono::milliseconds reap_every = std::chrono::milliseconds(200));
+  ~InstanceManager();  // Stops every instance.
 
   // A live instance of spec.key, starting one if none is alive. Errors are the launcher's.
   Result<Lease> Acquire(const InstanceSpec& spec);
@@ -60,13 +68,20 @@ class InstanceManager {
   void StopAll();
   // Instances currently alive for `key` (for tests and state reporting).
   int LiveCount(const std::string& key);
+  // Stops instances idle for longer than their spec's idle timeout, and drops dead ones. Returns how many
+  // it stopped.
+  int ReapIdle();
 
  private:
   friend class Lease;
   void Release(const std::shared_ptr<Instance>& instance);
 
   Launcher* launcher_;
+  const Clock* clock_;
   std::mutex mu_;
+  std::condition_variable stop_reaper_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread reaper_;
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> pools_;  // guarded by mu_
 };
 

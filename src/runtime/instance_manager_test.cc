@@ -58,7 +58,8 @@ InstanceSpec Spec(std::string key) {
 TEST(InstanceManagerTest, ColdThenWarm) {
   FakeState st;
   FakeLauncher launcher(&st);
-  InstanceManager m(&launcher);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
   {
     auto a = m.Acquire(Spec("org/hello@1"));
     ASSERT_TRUE(a.ok());
@@ -75,7 +76,8 @@ TEST(InstanceManagerTest, ColdThenWarm) {
 TEST(InstanceManagerTest, DeadInstanceIsReplaced) {
   FakeState st;
   FakeLauncher launcher(&st);
-  InstanceManager m(&launcher);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
   { ASSERT_TRUE(m.Acquire(Spec("k")).ok()); }
   launcher.last->dead = true;
   auto b = m.Acquire(Spec("k"));
@@ -87,7 +89,8 @@ TEST(InstanceManagerTest, DeadInstanceIsReplaced) {
 TEST(InstanceManagerTest, CheckExitedRetiresADeadInstanceInUse) {
   FakeState st;
   FakeLauncher launcher(&st);
-  InstanceManager m(&launcher);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
   auto a = m.Acquire(Spec("k"));
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(m.CheckExited(a->instance()), "");
@@ -101,7 +104,8 @@ TEST(InstanceManagerTest, CheckExitedRetiresADeadInstanceInUse) {
 TEST(InstanceManagerTest, RetireWaitsForInflightRequests) {
   FakeState st;
   FakeLauncher launcher(&st);
-  InstanceManager m(&launcher);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
   auto a = m.Acquire(Spec("v1"));
   ASSERT_TRUE(a.ok());
   m.Retire("v1");
@@ -115,11 +119,35 @@ TEST(InstanceManagerTest, RetireWaitsForInflightRequests) {
   EXPECT_EQ(st.stopped, 2);
 }
 
+TEST(InstanceManagerTest, IdleInstancesAreStoppedAfterTheirTimeout) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec spec = Spec("k");
+  spec.idle_timeout = std::chrono::seconds(10);
+  auto busy = m.Acquire(spec);
+  ASSERT_TRUE(busy.ok());
+  clock.Advance(std::chrono::seconds(60));
+  EXPECT_EQ(m.ReapIdle(), 0);  // in use: never reaped
+  { Lease done = std::move(busy).value(); }
+  clock.Advance(std::chrono::seconds(9));
+  EXPECT_EQ(m.ReapIdle(), 0);
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(m.ReapIdle(), 1);
+  EXPECT_EQ(st.stopped, 1);
+  EXPECT_EQ(m.LiveCount("k"), 0);
+  auto again = m.Acquire(spec);  // scale from zero
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cold());
+}
+
 TEST(InstanceManagerTest, LaunchFailureIsReturned) {
   FakeState st;
   st.fail_launch = true;
   FakeLauncher launcher(&st);
-  InstanceManager m(&launcher);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
   auto a = m.Acquire(Spec("k"));
   EXPECT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), StatusCode::kInternal);

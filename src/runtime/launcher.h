@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@ struct InstanceSpec {
   std::string app_id;       // "org/app".
   std::string binary_path;  // The artifact, executed in place.
   std::map<std::string, std::string> env;  // App env vars (the platform adds its own).
+  std::chrono::milliseconds idle_timeout{300'000};  // Idle instances are stopped after this (scale to zero).
 };
 
 // A running instance process. Methods are thread-safe.

@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
 
   runtime::LogCollector logs(f.data_dir + "/logs", &SystemClock());
   runtime::ProcessLauncher launcher(socket_dir, &logs);
-  runtime::InstanceManager instances(&launcher);
+  runtime::InstanceManager instances(&launcher, &SystemClock());
   gateway::RouteTable routes;
   gateway::Invoker invoker(&routes, &instances);
   api::ServiceOptions svc_opts;
