@@ -509,10 +509,10 @@ Result<pb::RollbackAppResponse> ComputeService::RollbackApp(const Principal& p, 
 }
 
 Result<gateway::InvokeResult> ComputeService::Invoke(const Principal& p, const std::string& org, const std::string& app,
-                                                     gateway::InvokeCall call) {
+                                                     gateway::InvokeCall call, const gateway::InvokeSink* sink) {
   IGNITE_RETURN_IF_ERROR(CheckOrg(p, org));
   call.app_id = org + "/" + app;
-  auto result = deps_.invoker->Invoke(call);
+  auto result = deps_.invoker->Invoke(std::move(call), sink);
   if (!result.ok() && result.status().code() == StatusCode::kFailedPrecondition) {
     // Not routed: say whether the app is missing or just unpublished (only this error path reads the store).
     IGNITE_RETURN_IF_ERROR(LoadApp(p, org, app).status());
@@ -660,7 +660,8 @@ Result<pb::CancelCompileResponse> ComputeService::CancelCompile(const Principal&
 }
 
 Result<gateway::InvokeResult> ComputeService::TestDraft(const Principal& p, const std::string& org,
-                                                        const std::string& app, gateway::InvokeCall call) {
+                                                        const std::string& app, gateway::InvokeCall call,
+                                                        const gateway::InvokeSink* sink) {
   IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, org, app));
   IGNITE_ASSIGN_OR_RETURN(auto build, BuildDraft(p, app));
   // Draft instances are keyed by artifact, so re-testing the same code reuses a warm instance and testing
@@ -673,12 +674,13 @@ Result<gateway::InvokeResult> ComputeService::TestDraft(const Principal& p, cons
     current = key;
   }
   call.app_id = org + "/" + app;
-  return deps_.invoker->InvokeRoute(RouteFor(p.org_id, org, rec, key, build.artifact_hash, 0), call);
+  return deps_.invoker->InvokeRoute(RouteFor(p.org_id, org, rec, key, build.artifact_hash, 0), std::move(call), sink);
 }
 
 Result<gateway::InvokeResult> ComputeService::TestAppVersion(const Principal& p, const std::string& org,
                                                              const std::string& app, uint32_t version,
-                                                             gateway::InvokeCall call) {
+                                                             gateway::InvokeCall call,
+                                                             const gateway::InvokeSink* sink) {
   IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, org, app));
   auto v = deps_.store->GetVersion(p.org_id, app, version);
   if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
@@ -691,7 +693,8 @@ Result<gateway::InvokeResult> ComputeService::TestAppVersion(const Principal& p,
   store::AppRecord snapshot = rec;
   snapshot.spec = v->spec;
   call.app_id = org + "/" + app;
-  return deps_.invoker->InvokeRoute(RouteFor(p.org_id, org, snapshot, key, v->artifact_hash, version), call);
+  return deps_.invoker->InvokeRoute(RouteFor(p.org_id, org, snapshot, key, v->artifact_hash, version),
+                                    std::move(call), sink);
 }
 
 Result<pb::GetAppCodeResponse> ComputeService::GetAppCode(const Principal& p, const pb::GetAppCodeRequest& req) {

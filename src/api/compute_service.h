@@ -65,7 +65,7 @@ class ComputeService {
   Result<pb::RollbackAppResponse> RollbackApp(const Principal& p, const pb::RollbackAppRequest& req);
   // Runs the invocation; a handler's own error is a result (status 500), not a Status.
   Result<gateway::InvokeResult> Invoke(const Principal& p, const std::string& org, const std::string& app,
-                                       gateway::InvokeCall call);
+                                       gateway::InvokeCall call, const gateway::InvokeSink* sink = nullptr);
   pb::HealthCheckResponse HealthCheck() const;
 
   Result<pb::CompileDraftResponse> CompileDraft(const Principal& p, const pb::CompileDraftRequest& req);
@@ -77,10 +77,11 @@ class ComputeService {
   Result<pb::CancelCompileResponse> CancelCompile(const Principal& p, const pb::CancelCompileRequest& req);
   // Runs the draft (building it first if needed) without publishing; like Invoke otherwise.
   Result<gateway::InvokeResult> TestDraft(const Principal& p, const std::string& org, const std::string& app,
-                                          gateway::InvokeCall call);
+                                          gateway::InvokeCall call, const gateway::InvokeSink* sink = nullptr);
   // Runs a published version without making it active.
   Result<gateway::InvokeResult> TestAppVersion(const Principal& p, const std::string& org, const std::string& app,
-                                               uint32_t version, gateway::InvokeCall call);
+                                               uint32_t version, gateway::InvokeCall call,
+                                               const gateway::InvokeSink* sink = nullptr);
   Result<pb::GetAppCodeResponse> GetAppCode(const Principal& p, const pb::GetAppCodeRequest& req);
   Result<pb::GetBuildLogResponse> GetBuildLog(const Principal& p, const pb::GetBuildLogRequest& req);
   Result<pb::GetAppLogsResponse> GetAppLogs(const Principal& p, const pb::GetAppLogsRequest& req);

@@ -60,40 +60,54 @@ void HttpApi::Unary(http::Router* router, const char* method, const char* patter
 void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn) {
   router->Add("POST", pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
     boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
+      // Frames go out as the instance answers: the head when its status line arrives, then each body chunk.
+      std::shared_ptr<http::BodyStream> body;
+      const std::string function_id = req->params.at("organization_name") + "/" + req->params.at("app_name");
+      gateway::InvokeSink sink;
+      sink.on_head = [&](const gateway::InvokeResult& r) {
+        body = std::make_shared<http::BodyStream>(4 << 20);
+        http::Response out;
+        out.content_type = "application/x-ndjson";
+        out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
+        out.stream = body;
+        respond(std::move(out));
+        pb::InvokeResponse head;
+        head.mutable_head()->set_status(r.status);
+        head.mutable_head()->set_execution_id(r.execution_id);
+        head.mutable_head()->set_function_id(function_id);
+        head.mutable_head()->set_version(r.version);
+        for (const auto& [k, v] : r.headers) (*head.mutable_head()->mutable_headers())[k] = v;
+        body->Push(Frame(head));
+      };
+      sink.on_body = [&](std::string_view data) {
+        pb::InvokeResponse chunk;
+        chunk.mutable_chunk()->set_data(std::string(data));
+        return body->Push(Frame(chunk));
+      };
       auto run = [&]() -> Result<gateway::InvokeResult> {
         IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
         IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
         gateway::InvokeCall call;
         call.payload = std::move(req->raw.body());
         for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-        return fn(p, *req, std::move(call));
+        return fn(p, *req, std::move(call), &sink);
       };
       auto result = run();
-      if (!result.ok()) return respond(http::ErrorResponse(result.status()));
-      // The whole answer is buffered for now, so a failure is reported with an HTTP error before any frame.
-      const auto& r = *result;
-      http::Response out;
-      out.content_type = "application/x-ndjson";
-      out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
-      pb::InvokeResponse head;
-      head.mutable_head()->set_status(r.status);
-      head.mutable_head()->set_execution_id(r.execution_id);
-      head.mutable_head()->set_function_id(req->params.at("organization_name") + "/" + req->params.at("app_name"));
-      head.mutable_head()->set_version(r.version);
-      for (const auto& [k, v] : r.headers) (*head.mutable_head()->mutable_headers())[k] = v;
-      out.body = Frame(head);
-      constexpr size_t kChunk = 1 << 20;
-      for (size_t off = 0; off < r.body.size(); off += kChunk) {
-        pb::InvokeResponse chunk;
-        chunk.mutable_chunk()->set_data(r.body.substr(off, kChunk));
-        out.body += Frame(chunk);
+      if (!body) {
+        // Nothing was sent yet, so the failure can still be an ordinary HTTP error.
+        return respond(http::ErrorResponse(result.ok() ? Internal("the invocation produced no answer")
+                                                       : result.status()));
       }
-      pb::InvokeResponse trailer;
-      trailer.mutable_trailer()->set_duration_ms(r.duration_ms);
-      trailer.mutable_trailer()->set_cold_start(r.cold);
-      trailer.mutable_trailer()->set_error(r.error);
-      out.body += Frame(trailer);
-      respond(std::move(out));
+      if (!result.ok()) {
+        body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(result.status()).body));
+      } else {
+        pb::InvokeResponse trailer;
+        trailer.mutable_trailer()->set_duration_ms(result->duration_ms);
+        trailer.mutable_trailer()->set_cold_start(result->cold);
+        trailer.mutable_trailer()->set_error(result->error);
+        body->Push(Frame(trailer));
+      }
+      body->Close();
     });
   }, name);
 }
@@ -139,21 +153,24 @@ void HttpApi::Register(http::Router* router) {
         &S::ListAppVersions);
   Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/rollback", "RollbackApp", &S::RollbackApp);
   InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/invoke", "Invoke",
-             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call) {
+             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call,
+                    const gateway::InvokeSink* sink) {
                return service_->Invoke(p, req.params.at("organization_name"), req.params.at("app_name"),
-                                       std::move(call));
+                                       std::move(call), sink);
              });
   InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/draft/test", "TestDraft",
-             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call) {
+             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call,
+                    const gateway::InvokeSink* sink) {
                return service_->TestDraft(p, req.params.at("organization_name"), req.params.at("app_name"),
-                                          std::move(call));
+                                          std::move(call), sink);
              });
   InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/versions/{version}/test", "TestAppVersion",
-             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call) -> Result<gateway::InvokeResult> {
+             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call,
+                    const gateway::InvokeSink* sink) -> Result<gateway::InvokeResult> {
                pb::TestAppVersionRequest msg;
                IGNITE_RETURN_IF_ERROR(SetFields(req.params, &msg));
                return service_->TestAppVersion(p, msg.organization_name(), msg.app_name(), msg.version(),
-                                               std::move(call));
+                                               std::move(call), sink);
              });
   Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/draft/compile", "CompileDraft",
         &S::CompileDraft);

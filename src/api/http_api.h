@@ -24,7 +24,7 @@ class HttpApi {
   // Routes whose request body is a raw payload and whose answer is NDJSON InvokeResponse frames (Invoke,
   // TestDraft, TestAppVersion).
   using InvokeFn = std::function<Result<gateway::InvokeResult>(const Principal&, const http::Request&,
-                                                               gateway::InvokeCall)>;
+                                                               gateway::InvokeCall, const gateway::InvokeSink*)>;
   void InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn);
   void StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond);
 

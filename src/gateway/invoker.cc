@@ -35,17 +35,20 @@ bool Forwardable(std::string_view name) {
   return true;
 }
 
-enum class Step { kConnect, kSend, kReceive };
+enum class Step { kConnect, kSend, kReceiveHead, kReceiveBody };
 
 struct Exchange {
   beast::error_code ec;
   Step failed_at = Step::kConnect;
-  http::response<http::string_body> response;
+  unsigned status = 0;
+  Headers headers;
 };
 
-// One request over a fresh connection to the instance's socket, bounded by `timeout` overall.
+// One request over a fresh connection to the instance's socket, bounded by `timeout` overall. The head is
+// handed to `on_head` and the body, as it arrives, to `on_body` (false stops reading).
 Exchange Roundtrip(const std::string& socket_path, http::request<http::string_body>& req,
-                   std::chrono::steady_clock::duration timeout) {
+                   std::chrono::steady_clock::duration timeout, const std::function<void(const Exchange&)>& on_head,
+                   const std::function<bool(std::string_view)>& on_body) {
   Exchange ex;
   asio::io_context io(1);
   Stream stream(io);
@@ -61,13 +64,34 @@ Exchange Roundtrip(const std::string& socket_path, http::request<http::string_bo
   http::async_write(stream, req, [&](beast::error_code e, size_t) { ex.ec = e; });
   run();
   if (ex.ec) return ex;
-  ex.failed_at = Step::kReceive;
+  ex.failed_at = Step::kReceiveHead;
   beast::flat_buffer buf;
-  http::response_parser<http::string_body> parser;
+  http::response_parser<http::buffer_body> parser;
   parser.body_limit(kMaxResponseBytes);
-  http::async_read(stream, buf, parser, [&](beast::error_code e, size_t) { ex.ec = e; });
+  http::async_read_header(stream, buf, parser, [&](beast::error_code e, size_t) { ex.ec = e; });
   run();
-  if (!ex.ec) ex.response = parser.release();
+  if (ex.ec) return ex;
+  ex.status = parser.get().result_int();
+  for (const auto& f : parser.get()) {
+    std::string name(f.name_string());
+    if (Forwardable(name)) ex.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  on_head(ex);
+  ex.failed_at = Step::kReceiveBody;
+  std::string chunk(256 << 10, '\0');
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    http::async_read(stream, buf, parser, [&](beast::error_code e, size_t) { ex.ec = e; });
+    run();
+    if (ex.ec == http::error::need_buffer) ex.ec = {};
+    if (ex.ec) return ex;
+    size_t n = chunk.size() - parser.get().body().size;
+    if (n > 0 && !on_body(std::string_view(chunk.data(), n))) {
+      ex.ec = asio::error::operation_aborted;
+      return ex;
+    }
+  }
   return ex;
 }
 
@@ -76,7 +100,7 @@ Exchange Roundtrip(const std::string& socket_path, http::request<http::string_bo
 Invoker::Invoker(const RouteTable* routes, runtime::InstanceManager* instances)
     : routes_(routes), instances_(instances) {}
 
-Result<InvokeResult> Invoker::Invoke(const InvokeCall& call) const {
+Result<InvokeResult> Invoker::Invoke(InvokeCall call, const InvokeSink* sink) const {
   auto snapshot = routes_->Get();
   auto it = snapshot->find(call.app_id);
   if (it == snapshot->end()) {
@@ -84,10 +108,10 @@ Result<InvokeResult> Invoker::Invoke(const InvokeCall& call) const {
         "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", call.app_id,
         call.app_id));
   }
-  return InvokeRoute(it->second, call);
+  return InvokeRoute(it->second, std::move(call), sink);
 }
 
-Result<InvokeResult> Invoker::InvokeRoute(const Route& route, const InvokeCall& call) const {
+Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink) const {
   auto start = std::chrono::steady_clock::now();
   InvokeResult result;
   result.execution_id = NewUlid();
@@ -105,8 +129,40 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, const InvokeCall& 
   req.set("x-ignite-function-id", route.app_id);
   req.set("x-ignite-organization-id", route.org_id);
   req.keep_alive(false);
-  req.body() = call.payload;
+  req.body() = std::move(call.payload);
   req.prepare_payload();
+
+  bool head_sent = false;
+  auto on_head = [&](const Exchange& ex) {
+    result.status = ex.status;
+    result.headers = ex.headers;
+    head_sent = true;
+    if (sink) sink->on_head(result);
+  };
+  auto on_body = [&](std::string_view data) {
+    if (sink) return sink->on_body(data);
+    result.body.append(data);
+    return true;
+  };
+  auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  };
+  // Platform-made answers (502, 504) look like an instance's: a head and a JSON body.
+  auto fail = [&](unsigned status, std::string message) {
+    result.error = std::move(message);
+    result.duration_ms = elapsed();
+    if (head_sent) return result;  // the instance's head is out; the error travels in the trailer
+    result.status = status;
+    result.headers = {{"Content-Type", "application/json"}};
+    std::string body = nlohmann::json{{"error", result.error}}.dump();
+    if (sink) {
+      sink->on_head(result);
+      sink->on_body(body);
+    } else {
+      result.body = std::move(body);
+    }
+    return result;
+  };
 
   // A connection refused by a warm instance means it died between requests: the request never reached it,
   // so it is safe to retry once on a fresh instance.
@@ -117,27 +173,15 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, const InvokeCall& 
     }
     result.cold = result.cold || lease->cold();
     auto deadline = start + route.timeout;
-    Exchange ex = Roundtrip(lease->instance().process->socket_path(), req, deadline - std::chrono::steady_clock::now());
+    Exchange ex = Roundtrip(lease->instance().process->socket_path(), req,
+                            deadline - std::chrono::steady_clock::now(), on_head, on_body);
     if (!ex.ec) {
-      result.status = ex.response.result_int();
-      for (const auto& f : ex.response) {
-        std::string name(f.name_string());
-        if (Forwardable(name)) result.headers.emplace_back(std::move(name), std::string(f.value()));
-      }
-      result.body = std::move(ex.response.body());
-      result.duration_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      result.duration_ms = elapsed();
       return result;
     }
-    auto fail = [&](unsigned status, std::string message) {
-      result.status = status;
-      result.error = std::move(message);
-      result.headers = {{"Content-Type", "application/json"}};
-      result.body = nlohmann::json{{"error", result.error}}.dump();
-      result.duration_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-      return result;
-    };
+    if (ex.ec == asio::error::operation_aborted && ex.failed_at == Step::kReceiveBody) {
+      return fail(499, "the caller went away");
+    }
     if (ex.ec == beast::error::timeout) {
       // The handler is stuck; replace the instance rather than leave it occupied.
       instances_->Retire(route.spec.key);

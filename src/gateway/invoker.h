@@ -2,10 +2,12 @@
 // and versions): picks or starts an instance, forwards the payload with the platform's identity headers,
 // and returns the instance's answer.
 //
-// Current shape: blocking and fully buffered, one connection per call, run on the API's blocking pool. The
-// streaming, event-loop version replaces this behind the same Invoke() contract.
+// Current shape: blocking, one connection per call, run on the API's blocking pool. The request body is
+// forwarded from memory without copies; the response streams through an InvokeSink as it arrives, so a large
+// answer is never held whole. The event-loop version (issue 4) replaces this behind the same contract.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +41,13 @@ struct InvokeResult {
   std::string error;
 };
 
+// Receives an answer as it arrives. on_head is called once, before any body; on_body returns false to
+// abandon the call (the caller went away). Both run on the invoking thread.
+struct InvokeSink {
+  std::function<void(const InvokeResult& head)> on_head;
+  std::function<bool(std::string_view chunk)> on_body;
+};
+
 class Invoker {
  public:
   // Both must outlive the invoker.
@@ -49,9 +58,11 @@ class Invoker {
   // instance is a result, like a reverse proxy's: the handler's own status (500 for a handler error), 502
   // when the instance died or closed the connection (the next call gets a new instance), 504 when the
   // app's execution timeout passed (the stuck instance is replaced). See InvokeResult::error.
-  Result<InvokeResult> Invoke(const InvokeCall& call) const;
+  // Without a sink the body is collected into the result; with one it goes to the sink, and the returned
+  // result carries the duration and `error` (set also when the instance failed after the head was sent).
+  Result<InvokeResult> Invoke(InvokeCall call, const InvokeSink* sink = nullptr) const;
   // Same, against an explicit route.
-  Result<InvokeResult> InvokeRoute(const Route& route, const InvokeCall& call) const;
+  Result<InvokeResult> InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink = nullptr) const;
 
  private:
   const RouteTable* routes_;
