@@ -425,6 +425,7 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   r.spec.binary_path = deps_.blobs->PathFor(artifact_hash);
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
+  r.allow_unauthenticated = spec.allow_unauthenticated();
   r.spec.idle_timeout = std::chrono::seconds(spec.scaling().idle_timeout_secs() ? spec.scaling().idle_timeout_secs()
                                                                                  : kDefaultIdleTimeoutSecs);
   return r;

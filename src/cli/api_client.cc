@@ -62,6 +62,7 @@ std::string Snippet(std::string_view body) {
 std::string AppsPath(const std::string& org) { return "/v1/ignite/app/" + PercentEncode(org); }
 std::string AppPath(const AppRef& app) { return AppsPath(app.org) + "/" + PercentEncode(app.app); }
 std::string CompilePath(const std::string& deploy_id) { return "/v1/ignite/compile/" + PercentEncode(deploy_id); }
+std::string ExecutionPath(const std::string& id) { return "/v1/ignite/executions/" + PercentEncode(id); }
 
 template <typename Response>
 Result<Response> CallFor(ApiClient& client, http::Verb verb, const std::string& target,
@@ -137,6 +138,11 @@ Status ApiClient::Call(http::Verb verb, const std::string& target, const google:
     if (!status.ok()) return Internal(fmt::format("cannot encode the request: {}", std::string(status.message())));
     headers.emplace_back("Content-Type", "application/json");
   }
+  return Exchange(verb, target, headers, body, response);
+}
+
+Status ApiClient::Exchange(http::Verb verb, const std::string& target, const http::Headers& headers,
+                           std::string_view body, google::protobuf::Message* response) {
   auto result = transport_->RoundTrip(verb, target, headers, body, nullptr);
   if (!result.ok()) return FromTransport(result.status());
   if (result->status < 200 || result->status >= 300) return StatusFromErrorBody(result->status, result->body);
@@ -225,16 +231,21 @@ Status ApiClient::StreamNdjson(http::Verb verb, const std::string& target, const
   return sink.finish();
 }
 
-Status ApiClient::InvokeAt(const std::string& target, std::string_view payload,
-                           const http::Headers& extra_headers, InvokeStreamDecoder& decoder) {
+http::Headers ApiClient::PayloadHeaders(std::string_view accept, const http::Headers& extra_headers) const {
   http::Headers headers = BaseHeaders();
-  headers.emplace_back("Accept", "application/x-ndjson");
+  headers.emplace_back("Accept", std::string(accept));
   bool has_content_type = false;
   for (const auto& [name, value] : extra_headers) {
     if (name.size() == 12 && strncasecmp(name.c_str(), "content-type", 12) == 0) has_content_type = true;
   }
   if (!has_content_type) headers.emplace_back("Content-Type", "application/octet-stream");
   headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
+  return headers;
+}
+
+Status ApiClient::InvokeAt(const std::string& target, std::string_view payload,
+                           const http::Headers& extra_headers, InvokeStreamDecoder& decoder) {
+  http::Headers headers = PayloadHeaders("application/x-ndjson", extra_headers);
   NdjsonSink sink{[&](std::string_view chunk) { return decoder.Feed(chunk); }, [&] { return decoder.Finish(); },
                   [&] { return decoder.saw_trailer(); }};
   return StreamNdjson(http::Verb::post, target, headers, payload, sink);
@@ -292,6 +303,26 @@ Result<v1::GetAppLogsResponse> ApiClient::GetAppLogs(const AppRef& app, uint32_t
   if (!replica_id.empty()) add("replica_id", replica_id);
   if (!execution_id.empty()) add("execution_id", execution_id);
   return CallFor<v1::GetAppLogsResponse>(*this, http::Verb::get, AppPath(app) + "/logs" + query, nullptr);
+}
+
+Result<v1::InvokeAsyncResponse> ApiClient::InvokeAsync(const AppRef& app, std::string_view payload,
+                                                       const http::Headers& extra_headers) {
+  v1::InvokeAsyncResponse response;
+  IGNITE_RETURN_IF_ERROR(Exchange(http::Verb::post, AppPath(app) + "/invoke-async",
+                                  PayloadHeaders("application/json", extra_headers), payload, &response));
+  return response;
+}
+
+Result<v1::GetExecutionResponse> ApiClient::GetExecution(const std::string& execution_id) {
+  return CallFor<v1::GetExecutionResponse>(*this, http::Verb::get, ExecutionPath(execution_id), nullptr);
+}
+
+Status ApiClient::WatchExecution(const std::string& execution_id, ExecutionWatchDecoder& decoder) {
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/x-ndjson");
+  NdjsonSink sink{[&](std::string_view chunk) { return decoder.Feed(chunk); }, [&] { return decoder.Finish(); },
+                  [&] { return decoder.finished(); }};
+  return StreamNdjson(http::Verb::get, ExecutionPath(execution_id) + "/watch", headers, "", sink);
 }
 
 }  // namespace ignite::cli

@@ -11,6 +11,7 @@
 #include <google/protobuf/message.h>
 
 #include "cli/compile_logs.h"
+#include "cli/execution_watch.h"
 #include "cli/invoke_stream.h"
 #include "common/names.h"
 #include "common/result.h"
@@ -89,6 +90,16 @@ class ApiClient {
   Result<v1::GetAppLogsResponse> GetAppLogs(const AppRef& app, uint32_t limit, const std::string& replica_id,
                                             const std::string& execution_id);
 
+  // POST .../invoke-async with the raw payload (as Invoke); the JSON answer carries the execution id.
+  Result<v1::InvokeAsyncResponse> InvokeAsync(const AppRef& app, std::string_view payload,
+                                              const http::Headers& extra_headers);
+  // GET /v1/ignite/executions/{execution_id}
+  Result<v1::GetExecutionResponse> GetExecution(const std::string& execution_id);
+  // GET /v1/ignite/executions/{execution_id}/watch; the NDJSON answer is fed to `decoder` as it arrives.
+  // Returns a non-2xx answer's error, a transport failure before the terminal state, or the decoder's
+  // first failure.
+  Status WatchExecution(const std::string& execution_id, ExecutionWatchDecoder& decoder);
+
  private:
   // What StreamNdjson feeds a 2xx answer's body to.
   struct NdjsonSink {
@@ -100,6 +111,12 @@ class ApiClient {
 
   http::Headers BaseHeaders() const;
   static Status FromTransport(const Status& status);
+  // One exchange whose 2xx answer is JSON parsed into `response`; a non-2xx answer's body is its error.
+  Status Exchange(http::Verb verb, const std::string& target, const http::Headers& headers, std::string_view body,
+                  google::protobuf::Message* response);
+  // Authorization, Accept for NDJSON/JSON, and Content-Type application/octet-stream unless `extra_headers`
+  // has one, followed by `extra_headers`: the headers of a raw-payload request.
+  http::Headers PayloadHeaders(std::string_view accept, const http::Headers& extra_headers) const;
   // One exchange whose 2xx answer is NDJSON, streamed into `sink`; a non-2xx answer's body is its error.
   Status StreamNdjson(http::Verb verb, const std::string& target, const http::Headers& headers,
                       std::string_view body, const NdjsonSink& sink);

@@ -41,6 +41,7 @@ void AddIgniteGroups(CLI::App& parent, CommandContext& ctx) {
   AddDraftCommands(parent, ctx);
   AddVersionCommands(parent, ctx);
   AddInvokeCommand(parent, ctx);
+  AddExecutionCommands(parent, ctx);
 }
 
 }  // namespace

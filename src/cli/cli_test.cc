@@ -713,6 +713,143 @@ TEST(Cli, AppLogs) {
   EXPECT_EQ(nlohmann::json::parse(j.out.str())["lines"][0]["message"], "m");
 }
 
+// ---- Asynchronous invocation and executions ----
+
+constexpr const char* kExecId = "01J9Z3V7K2M4X8Q5R6T7W8Y9ZB";
+
+std::string ExecLine(const std::string& json_execution) { return "{\"result\":" + json_execution + "}\n"; }
+
+TEST(Cli, InvokeAsyncPrintsTheExecutionId) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"executionId":"01J9Z3V7K2M4X8Q5R6T7W8Y9ZB"})");
+  ASSERT_EQ(RunIn(w, {"invoke", "org:hello", "--async", "-p", "{\"n\":1}", "-H", "X-Trace: t"}), 0) << w.err.str();
+  EXPECT_EQ(w.out.str(), std::string(kExecId) + "\n");
+  EXPECT_TRUE(Contains(w.err.str(), "execution watch 01J9Z3V7K2M4X8Q5R6T7W8Y9ZB"));
+  ASSERT_EQ(w.script.sent.size(), 1u);
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::post);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/app/org/hello/invoke-async");
+  EXPECT_EQ(w.script.sent[0].body, "{\"n\":1}");  // raw payload, like invoke
+  EXPECT_EQ(w.script.sent[0].Header("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(w.script.sent[0].Header("X-Trace"), "t");
+
+  FakeWorld j;
+  j.script.Reply(200, R"({"executionId":"01J9Z3V7K2M4X8Q5R6T7W8Y9ZB"})");
+  ASSERT_EQ(RunIn(j, {"invoke", "hello", "--async", "-o", "json"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(j.out.str())["executionId"], kExecId);
+
+  FakeWorld unpublished;
+  unpublished.script.Reply(400, R"({"code":9,"message":"org/hello has no published version to invoke"})");
+  EXPECT_EQ(RunIn(unpublished, {"invoke", "hello", "--async"}), 1);
+  EXPECT_TRUE(Contains(unpublished.err.str(), "no published version"));
+}
+
+TEST(Cli, ExecutionGetShowsMetadataAndOutput) {
+  FakeWorld w;
+  // output: {"ok":true}
+  w.script.Reply(200, R"({"execution":{"executionId":"01J9Z3V7K2M4X8Q5R6T7W8Y9ZB","appId":"org/hello",
+      "version":2,"status":"EXECUTION_STATUS_SUCCEEDED","responseStatus":200,"output":"eyJvayI6dHJ1ZX0=",
+      "coldStart":true,"createdAtMs":"1716900000000","startedAtMs":"1716900000100",
+      "finishedAtMs":"1716900001100","durationMs":"1000"}})");
+  ASSERT_EQ(RunIn(w, {"execution", "get", kExecId}), 0) << w.err.str();
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::get);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/executions/01J9Z3V7K2M4X8Q5R6T7W8Y9ZB");
+  const std::string out = w.out.str();
+  for (const char* want : {"Execution:", "org/hello", "succeeded", "Response status:", "200", "1000 ms",
+                           "Cold start:", "yes", "Output:\n{\"ok\":true}\n"}) {
+    EXPECT_TRUE(Contains(out, want)) << want << "\n" << out;
+  }
+  EXPECT_FALSE(Contains(out, "Error:"));
+
+  FakeWorld failed;
+  failed.script.Reply(200, R"({"execution":{"executionId":"x","status":"EXECUTION_STATUS_FAILED",
+      "responseStatus":500,"error":"no such customer","output":"/wAB","startedAtMs":"5"}})");
+  ASSERT_EQ(RunIn(failed, {"exec", "get", "x"}), 0);  // get reports; it does not fail
+  EXPECT_TRUE(Contains(failed.out.str(), "failed"));
+  EXPECT_TRUE(Contains(failed.out.str(), "Error:"));
+  EXPECT_TRUE(Contains(failed.out.str(), "no such customer"));
+  EXPECT_TRUE(Contains(failed.out.str(), "Output: 3 B of binary data")) << failed.out.str();
+
+  FakeWorld j;
+  j.script.Reply(200, R"({"execution":{"executionId":"x","status":"EXECUTION_STATUS_RUNNING"}})");
+  ASSERT_EQ(RunIn(j, {"execution", "get", "x", "-o", "json"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(j.out.str())["execution"]["status"], "EXECUTION_STATUS_RUNNING");
+
+  FakeWorld missing;
+  missing.script.Reply(404, R"({"code":5,"message":"execution x does not exist"})");
+  EXPECT_EQ(RunIn(missing, {"execution", "get", "x"}), 5);
+}
+
+TEST(Cli, ExecutionWatchPrintsEachStateAndExitsByOutcome) {
+  FakeWorld w;
+  w.script.Reply(200, ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_PENDING","createdAtMs":"1716900000000"})") +
+                          ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_RUNNING",)"
+                                   R"("createdAtMs":"1716900000000","startedAtMs":"1716900000100"})") +
+                          ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_SUCCEEDED","responseStatus":200,)"
+                                   R"("startedAtMs":"1716900000100","finishedAtMs":"1716900001104",)"
+                                   R"("durationMs":"1004","coldStart":true})"));
+  ASSERT_EQ(RunIn(w, {"execution", "watch", "e"}), 0) << w.err.str();
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/executions/e/watch");
+  EXPECT_EQ(w.timeout_used, std::chrono::milliseconds(0));  // the server ends the stream
+  EXPECT_EQ(w.out.str(),
+            "2024-05-28T12:40:00.000Z pending\n"
+            "2024-05-28T12:40:00.100Z running\n"
+            "2024-05-28T12:40:01.104Z succeeded (HTTP 200, 1004 ms, cold start)\n");
+
+  FakeWorld failed;
+  failed.script.Reply(200, ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_TIMED_OUT","responseStatus":504,)"
+                                    R"("startedAtMs":"1","finishedAtMs":"2","durationMs":"1000","error":"too slow"})"));
+  EXPECT_EQ(RunIn(failed, {"exec", "watch", "e"}), 1);
+  EXPECT_TRUE(Contains(failed.out.str(), "timed out (HTTP 504, 1000 ms): too slow")) << failed.out.str();
+  EXPECT_EQ(failed.err.str(), "Error: execution e timed out: too slow\n");
+
+  FakeWorld json;
+  json.script.Reply(200, ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_RUNNING"})") +
+                             ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_FAILED","error":"x"})"));
+  EXPECT_EQ(RunIn(json, {"execution", "watch", "e", "-o", "json"}), 1);
+  std::istringstream lines(json.out.str());
+  std::string line;
+  std::vector<std::string> statuses;
+  while (std::getline(lines, line)) statuses.push_back(nlohmann::json::parse(line)["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"EXECUTION_STATUS_RUNNING", "EXECUTION_STATUS_FAILED"}));
+
+  FakeWorld cut;
+  cut.script.Reply(200, ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_RUNNING"})"));
+  EXPECT_EQ(RunIn(cut, {"execution", "watch", "e"}), 1);
+  EXPECT_TRUE(Contains(cut.err.str(), "ended before the execution finished"));
+
+  FakeWorld broken;
+  broken.script.Reply(200, ExecLine(R"({"executionId":"e","status":"EXECUTION_STATUS_RUNNING"})") +
+                               "{\"error\":{\"code\":14,\"message\":\"gone\"}}\n");
+  EXPECT_EQ(RunIn(broken, {"execution", "watch", "e"}), 9);
+}
+
+TEST(Cli, ExecutionLogsLooksUpTheAppAndFiltersByTheHandlersId) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"execution":{"executionId":"E1","appId":"acme/worker","status":"EXECUTION_STATUS_SUCCEEDED",
+      "invocationId":"INV1"}})");
+  w.script.Reply(200, R"({"lines":[{"timestampMs":"1716900000123","replicaId":"r-1","executionId":"INV1",
+      "message":"working\n"}]})");
+  ASSERT_EQ(RunIn(w, {"execution", "logs", "E1", "--limit", "10"}), 0) << w.err.str();
+  ASSERT_EQ(w.script.sent.size(), 2u);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/executions/E1");
+  EXPECT_EQ(w.script.sent[1].target, "/v1/ignite/app/acme/worker/logs?limit=10&execution_id=INV1");
+  EXPECT_EQ(w.out.str(), "2024-05-28T12:40:00.123Z r-1 INV1 working\n");
+
+  FakeWorld same;  // without a separate handler id, the execution's own id filters
+  same.script.Reply(200, R"({"execution":{"executionId":"E2","appId":"acme/worker"}})");
+  same.script.Reply(200, "{}");
+  ASSERT_EQ(RunIn(same, {"exec", "logs", "E2"}), 0);
+  EXPECT_EQ(same.script.sent[1].target, "/v1/ignite/app/acme/worker/logs?execution_id=E2");
+}
+
+TEST(Cli, ExecutionGroupHasHelp) {
+  FakeWorld w;
+  EXPECT_EQ(RunIn(w, {"exec", "--help"}), 0);
+  for (const char* cmd : {"get", "watch", "logs"}) EXPECT_TRUE(Contains(w.out.str(), cmd)) << cmd;
+  FakeWorld none;
+  EXPECT_EQ(RunIn(none, {"execution"}), 1);
+}
+
 TEST(Cli, BadTimeoutIsALocalError) {
   FakeWorld w;
   EXPECT_EQ(RunIn(w, {"app", "list", "--timeout", "soon"}), 1);

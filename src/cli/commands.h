@@ -43,6 +43,7 @@ struct InvokeOptions {
   std::string payload;
   std::string payload_file;
   std::vector<std::string> headers;
+  bool async = false;  // `invoke --async`: start an execution and print its id
 };
 
 // Adds -p/--payload, --payload-file and -H/--header, bound to `opts`.
@@ -76,5 +77,6 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx);
 void AddDraftCommands(CLI::App& parent, CommandContext& ctx);
 void AddVersionCommands(CLI::App& parent, CommandContext& ctx);
 void AddInvokeCommand(CLI::App& parent, CommandContext& ctx);
+void AddExecutionCommands(CLI::App& parent, CommandContext& ctx);
 
 }  // namespace ignite::cli

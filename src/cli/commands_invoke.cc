@@ -109,6 +109,28 @@ Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const Invok
   return OkStatus();
 }
 
+namespace {
+
+// `invoke --async`: the execution id on stdout (table) or the InvokeAsyncResponse (-o json).
+Status RunAsyncInvocation(CommandContext& ctx, const InvokeOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
+  IGNITE_ASSIGN_OR_RETURN(std::string payload, ReadPayload(ctx, opts));
+  IGNITE_ASSIGN_OR_RETURN(http::Headers headers, ParseHeaderFlags(opts.headers));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::InvokeAsyncResponse response, client->InvokeAsync(ref, payload, headers));
+  if (format == OutputFormat::kJson) {
+    ctx.out() << MessageToPrettyJson(response);
+  } else {
+    ctx.out() << response.execution_id() << "\n";
+    ctx.err() << fmt::format("Follow it with `execution watch {}`.\n", response.execution_id());
+  }
+  ctx.out().flush();
+  return OkStatus();
+}
+
+}  // namespace
+
 void AddPayloadFlags(CLI::App& cmd, InvokeOptions& opts) {
   CLI::Option* payload = cmd.add_option("-p,--payload", opts.payload, "Request body, sent as is (default empty)");
   CLI::Option* file =
@@ -122,6 +144,7 @@ void AddInvokeCommand(CLI::App& parent, CommandContext& ctx) {
   auto opts = std::make_shared<InvokeOptions>();
   CLI::App* cmd = AddCommand(parent, ctx, "invoke", "Invoke an app's active version and print its response body",
                              [&ctx, opts] {
+                               if (opts->async) return RunAsyncInvocation(ctx, *opts);
                                return RunInvocation(ctx, *opts,
                                                     [](ApiClient& client, const AppRef& app, std::string_view payload,
                                                        const http::Headers& headers, InvokeStreamDecoder& decoder) {
@@ -130,13 +153,17 @@ void AddInvokeCommand(CLI::App& parent, CommandContext& ctx) {
                              });
   cmd->add_option("id", opts->id, kAppIdHelp)->required();
   AddPayloadFlags(*cmd, *opts);
+  cmd->add_flag("--async", opts->async,
+                "Start an asynchronous execution and print its id at once (see `execution get|watch|logs`)");
   cmd->footer(
       "The response body is written to stdout byte for byte (nothing else is). A non-2xx status from the\n"
-      "function still prints its body, then exits 1.\n\n"
+      "function still prints its body, then exits 1. With --async only the execution id is printed; the\n"
+      "answer (up to 6 MiB) is kept with the execution for 7 days.\n\n"
       "Examples:\n"
       "  invoke org:hello -p '{\"name\": \"world\"}'\n"
       "  invoke hello --payload-file ./input.json\n"
-      "  invoke hello -o json");
+      "  invoke hello -o json\n"
+      "  invoke hello --async -p '{}'");
 }
 
 }  // namespace ignite::cli

@@ -114,7 +114,7 @@ Result<InvokeResult> Invoker::Invoke(InvokeCall call, const InvokeSink* sink) co
 Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink) const {
   auto start = std::chrono::steady_clock::now();
   InvokeResult result;
-  result.execution_id = NewUlid();
+  result.execution_id = call.execution_id.empty() ? NewUlid() : std::move(call.execution_id);
   result.version = route.version;
 
   http::request<http::string_body> req;
@@ -133,7 +133,9 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, c
   req.prepare_payload();
 
   bool head_sent = false;
+  runtime::Instance* current = nullptr;
   auto on_head = [&](const Exchange& ex) {
+    if (current) instances_->MarkServed(*current);
     result.status = ex.status;
     result.headers = ex.headers;
     head_sent = true;
@@ -172,6 +174,7 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, c
       return Unavailable(fmt::format("cannot start an instance of {}: {}", route.app_id, lease.status().message()));
     }
     result.cold = result.cold || lease->cold();
+    current = &lease->instance();
     auto deadline = start + route.timeout;
     Exchange ex = Roundtrip(lease->instance().process->socket_path(), req,
                             deadline - std::chrono::steady_clock::now(), on_head, on_body);

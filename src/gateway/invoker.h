@@ -26,6 +26,7 @@ struct InvokeCall {
   std::string target = "/";
   std::string payload;
   Headers headers;  // Client headers; x-ignite-*, hop-by-hop and Authorization are not forwarded.
+  std::string execution_id;  // Empty: the invoker mints one (a ULID).
 };
 
 struct InvokeResult {

@@ -19,6 +19,7 @@ struct Route {
   uint32_t version = 0;
   runtime::InstanceSpec spec;
   std::chrono::seconds timeout{120};
+  bool allow_unauthenticated = false;  // Per-app URL callable without a token (with permissive CORS).
 };
 
 class RouteTable {

@@ -64,6 +64,16 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   return m;
 }
 
+void Router::SetHostHandler(std::function<bool(std::string_view host)> claims, Handler handler) {
+  host_claims_ = std::move(claims);
+  host_handler_ = std::move(handler);
+}
+
+const Handler* Router::FindHostHandler(std::string_view host) const {
+  if (!host_claims_ || !host_claims_(host)) return nullptr;
+  return &host_handler_;
+}
+
 std::vector<std::string> Router::Describe() const {
   std::vector<std::string> out;
   for (const auto& r : routes_) out.push_back(r.method + " " + r.pattern);

@@ -2,6 +2,7 @@
 // only read, so lookups need no locking.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,12 @@ class Router {
   // Segments are percent-decoded before matching and before being returned as params.
   Match Find(std::string_view method, std::string_view path) const;
 
+  // Requests whose Host header `claims` returns true for go to `handler` whatever their method and path
+  // (per-app URLs). Checked before the path routes.
+  void SetHostHandler(std::function<bool(std::string_view host)> claims, Handler handler);
+  // The host handler if it claims `host`, else nullptr.
+  const Handler* FindHostHandler(std::string_view host) const;
+
   // Every registered route as "METHOD pattern", for diagnostics and tests.
   std::vector<std::string> Describe() const;
 
@@ -38,6 +45,8 @@ class Router {
     std::string name;
   };
   std::vector<Route> routes_;
+  std::function<bool(std::string_view)> host_claims_;
+  Handler host_handler_;
 };
 
 // Splits "/a/b%2Fc" into {"a", "b/c"}; returns false on malformed percent-encoding.

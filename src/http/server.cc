@@ -4,12 +4,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+
+#include <thread>
 
 namespace ignite::http {
 namespace {
@@ -20,8 +23,9 @@ using tcp = asio::ip::tcp;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Router* router, const ServerOptions* options)
-      : stream_(std::move(socket)), router_(router), options_(options) {}
+  Session(tcp::socket socket, const Router* router, const ServerOptions* options, std::shared_ptr<std::atomic<int>> busy)
+      : stream_(std::move(socket)), router_(router), options_(options), busy_(std::move(busy)) {}
+  ~Session() { SetBusy(false); }
 
   void Start() {
     beast::error_code ec;
@@ -53,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) return Close();
     ++requests_;
+    SetBusy(true);
     stream_.expires_never();
     auto req = std::make_shared<Request>();
     req->raw = parser_->release();
@@ -65,6 +70,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req->path = std::string(target.substr(0, target.find('?')));
     for (auto p : url->params()) req->query[std::string(p.key)] = std::string(p.value);
+    if (const Handler* host = router_->FindHostHandler(req->Header("host"))) {
+      auto self = shared_from_this();
+      auto executor = stream_.get_executor();
+      (*host)(std::move(req), [self, executor](Response resp) {
+        asio::post(executor, [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
+      });
+      return;
+    }
     auto match = router_->Find(std::string(req->raw.method_string()), req->path);
     if (!match.handler) {
       Status st = match.path_known
@@ -99,6 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     stream_.expires_after(options_->read_timeout);
     beast::http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      self->SetBusy(false);
       if (ec || !self->keep_alive_) return self->Close();
       self->ReadRequest();
     });
@@ -140,6 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->body_.reset();
       self->serializer_.reset();
       self->header_.reset();
+      self->SetBusy(false);
       if (!self->keep_alive_) return self->Close();
       self->ReadRequest();
     };
@@ -159,7 +174,14 @@ class Session : public std::enable_shared_from_this<Session> {
     Close();
   }
 
+  void SetBusy(bool busy) {
+    if (busy == busy_now_) return;
+    busy_now_ = busy;
+    *busy_ += busy ? 1 : -1;
+  }
+
   void Close() {
+    SetBusy(false);
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
@@ -172,6 +194,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions* options_;
   bool keep_alive_ = true;
   int requests_ = 0;
+  std::shared_ptr<std::atomic<int>> busy_;
+  bool busy_now_ = false;
   // Streamed response state; only touched on the connection's thread.
   std::shared_ptr<BodyStream> body_;
   std::optional<beast::http::response<beast::http::empty_body>> header_;
@@ -184,14 +208,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct Server::Worker {
   asio::io_context io{1};
+  // Keeps run() going while a connection waits on a handler running elsewhere (no async operation pending on
+  // this loop then), in particular after the acceptor closes during a drain.
+  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
   std::optional<tcp::acceptor> acceptor;
   const Router* router = nullptr;
   const ServerOptions* options = nullptr;
+  std::shared_ptr<std::atomic<int>> busy;
 
   void Accept() {
     acceptor->async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), router, options)->Start();
+      if (!ec) std::make_shared<Session>(std::move(socket), router, options, busy)->Start();
       if (acceptor->is_open()) Accept();
     });
   }
@@ -211,6 +239,7 @@ Status Server::Start() {
     auto w = std::make_unique<Worker>();
     w->router = router_;
     w->options = &options_;
+    w->busy = busy_;
     w->acceptor.emplace(w->io);
     tcp::endpoint ep(addr, port);
     w->acceptor->open(ep.protocol(), ec);
@@ -239,15 +268,19 @@ Status Server::Start() {
   return OkStatus();
 }
 
-void Server::Stop() {
+void Server::Stop(std::chrono::milliseconds grace) {
   if (stopped_.exchange(true)) return;
   for (auto& w : workers_) {
     asio::post(w->io, [w = w.get()] {
       beast::error_code ec;
       w->acceptor->close(ec);
-      w->io.stop();
     });
   }
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (busy_->load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& w : workers_) w->io.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }

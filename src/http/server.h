@@ -43,8 +43,9 @@ class Server {
 
   // Binds, listens and starts the worker threads. Unavailable if the address cannot be bound.
   Status Start();
-  // Stops accepting and closes connections; joins the workers. Idempotent.
-  void Stop();
+  // Stops accepting, lets requests already being handled finish (their answers fully written) for up to
+  // `grace`, then closes every connection and joins the workers. Idempotent.
+  void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
   uint16_t port() const { return port_; }
 
  private:
@@ -55,6 +56,8 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
+  // Requests dispatched whose answer is not yet written, across all workers (for draining).
+  std::shared_ptr<std::atomic<int>> busy_ = std::make_shared<std::atomic<int>>(0);
 };
 
 // An error response with the decided body {"code": n, "message": "...", "details": []}.

@@ -75,6 +75,17 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec) {
       return Lease(this, inst, false);
     }
   }
+  if (auto c = crashes_.find(spec.key); c != crashes_.end() && c->second.consecutive >= kCrashesBeforeBackoff) {
+    auto now = clock_->Now();
+    if (now < c->second.next_start) {
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(c->second.next_start - now);
+      return Unavailable(fmt::format(
+          "{} keeps crashing on start ({} times in a row, last: {}); the next start is allowed in {}.{}s. Check "
+          "its logs with `dodil ignite app logs {}`",
+          spec.app_id, c->second.consecutive, c->second.last_exit, wait.count() / 1000, (wait.count() % 1000) / 100,
+          spec.app_id));
+    }
+  }
   // Replica ids name the app and are unique per process lifetime, like pod names.
   std::string app_name = spec.app_id.substr(spec.app_id.find('/') + 1);
   std::string replica = fmt::format("{}-{}", app_name, NewUlid().substr(16));
@@ -96,7 +107,24 @@ std::string InstanceManager::CheckExited(Instance& instance) {
   if (!instance.process->Exited(&how)) return "";
   std::lock_guard<std::mutex> l(mu_);
   instance.retired = true;
+  if (!instance.served && !instance.counted) {
+    instance.counted = true;
+    CrashState& c = crashes_[instance.key];
+    ++c.consecutive;
+    c.last_exit = how;
+    if (c.consecutive >= kCrashesBeforeBackoff) {
+      auto backoff = kFirstBackoff * (1 << std::min(c.consecutive - kCrashesBeforeBackoff, 7));
+      c.next_start = clock_->Now() + std::min<std::chrono::milliseconds>(backoff, kMaxBackoff);
+    }
+  }
   return how;
+}
+
+void InstanceManager::MarkServed(Instance& instance) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (instance.served) return;
+  instance.served = true;
+  crashes_.erase(instance.key);
 }
 
 void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {

@@ -28,6 +28,8 @@ struct Instance {
   int inflight = 0;      // guarded by InstanceManager::mu_
   bool retired = false;  // guarded by InstanceManager::mu_
   std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
+  bool served = false;   // guarded by InstanceManager::mu_: answered at least one request
+  bool counted = false;  // guarded by InstanceManager::mu_: its crash was counted
 };
 
 // A claim on an instance for one request; releases it when destroyed.
@@ -61,7 +63,16 @@ class InstanceManager {
   Result<Lease> Acquire(const InstanceSpec& spec);
   // Called after a request to the instance failed at the transport level. If the process has exited, it is
   // dropped so the next Acquire starts a new one, and the exit is described ("exit status 2"); else "".
+  // An instance that dies before answering anything counts as a crash on start: after consecutive ones, new
+  // starts of that key back off exponentially (kFirstBackoff doubling up to kMaxBackoff) and Acquire answers
+  // Unavailable saying so, instead of spawning a crashing binary in a loop.
   std::string CheckExited(Instance& instance);
+  // Called after an instance answered a request: it is healthy, so its key's crash count resets.
+  void MarkServed(Instance& instance);
+
+  static constexpr std::chrono::milliseconds kFirstBackoff{250};
+  static constexpr std::chrono::milliseconds kMaxBackoff{30'000};
+  static constexpr int kCrashesBeforeBackoff = 2;
   // Stops serving `key` (see class comment).
   void Retire(const std::string& key);
   // Stops every instance now.
@@ -83,6 +94,12 @@ class InstanceManager {
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> pools_;  // guarded by mu_
+  struct CrashState {
+    int consecutive = 0;
+    std::chrono::steady_clock::time_point next_start;
+    std::string last_exit;
+  };
+  std::map<std::string, CrashState> crashes_;  // guarded by mu_
 };
 
 }  // namespace ignite::runtime

@@ -142,6 +142,39 @@ TEST(InstanceManagerTest, IdleInstancesAreStoppedAfterTheirTimeout) {
   EXPECT_TRUE(again->cold());
 }
 
+TEST(InstanceManagerTest, CrashLoopsBackOff) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  auto crash_once = [&] {
+    auto a = m.Acquire(Spec("k"));
+    if (!a.ok()) return a.status();
+    launcher.last->dead = true;
+    EXPECT_EQ(m.CheckExited(a->instance()), "exit status 2");
+    return OkStatus();
+  };
+  ASSERT_TRUE(crash_once().ok());
+  ASSERT_TRUE(crash_once().ok());  // second crash in a row: back-off starts
+  auto blocked = m.Acquire(Spec("k"));
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(blocked.status().message().find("keeps crashing"), std::string::npos);
+  EXPECT_EQ(st.launched, 2);
+  clock.Advance(InstanceManager::kFirstBackoff);
+  ASSERT_TRUE(crash_once().ok());  // allowed again; crashes again, longer back-off
+  clock.Advance(InstanceManager::kFirstBackoff);
+  EXPECT_FALSE(m.Acquire(Spec("k")).ok());
+  clock.Advance(InstanceManager::kFirstBackoff);
+  // A healthy instance clears the history.
+  auto ok = m.Acquire(Spec("k"));
+  ASSERT_TRUE(ok.ok());
+  m.MarkServed(ok->instance());
+  launcher.last->dead = true;
+  m.CheckExited(ok->instance());
+  EXPECT_TRUE(m.Acquire(Spec("k")).ok());
+}
+
 TEST(InstanceManagerTest, LaunchFailureIsReturned) {
   FakeState st;
   st.fail_launch = true;

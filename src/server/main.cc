@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/async_invoke.h"
 #include "api/auth.h"
 #include "api/compute_service.h"
+#include "api/direct_url.h"
 #include "api/http_api.h"
 #include "blob/fs_blob_store.h"
 #include "common/ids.h"
@@ -41,6 +43,8 @@ struct Flags {
   int build_timeout_secs = 600;
   bool write_cli_config = true;
   std::string log_level = "info";
+  std::string base_domain = "ignite.localhost";
+  int drain_timeout_secs = 900;  // the longest execution timeout an app may have
 };
 
 std::string DefaultDataDir() {
@@ -83,6 +87,11 @@ int main(int argc, char** argv) {
   app.add_option("--write-cli-config", f.write_cli_config,
                  "point this machine's CLI config at this server unless the user wrote their own")
       ->envname("IGNITE_WRITE_CLI_CONFIG")->capture_default_str();
+  app.add_option("--base-domain", f.base_domain, "per-app URLs are <app>-<org>.<base-domain>")
+      ->envname("IGNITE__DNS_TLS__BASE_DOMAIN")->capture_default_str();
+  app.add_option("--drain-timeout-secs", f.drain_timeout_secs,
+                 "on SIGTERM, how long in-flight requests may run before they are cut off")
+      ->envname("IGNITE_DRAIN_TIMEOUT_SECS")->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->envname("IGNITE_LOG_LEVEL")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
@@ -156,6 +165,16 @@ int main(int argc, char** argv) {
   http::Router router;
   api::HttpApi http_api(&service, &auth, &pool);
   http_api.Register(&router);
+  // InvokeAsync, GetExecution, WatchExecution and the execution records they keep (api/async_invoke.h).
+  api::ExecutionRecorder executions(store->get(), &SystemClock());
+  if (auto st = executions.Start(); !st.ok()) return Fail(st);
+  api::AsyncInvoker async_invoker(&service, &executions, &routes, store->get(), &SystemClock());
+  api::RegisterAsyncRoutes(&router, &async_invoker, &auth, &pool);
+  api::DirectUrl direct(f.base_domain, &routes, &invoker, &auth, &pool);
+  router.SetHostHandler([&direct](std::string_view host) { return direct.Claims(host); },
+                        [&direct](std::shared_ptr<http::Request> req, http::Responder respond) {
+                          direct.Handle(std::move(req), std::move(respond));
+                        });
   http::Server server(http_opts, &router);
   if (auto st = server.Start(); !st.ok()) return Fail(st);
 
@@ -177,9 +196,12 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  spdlog::info("received signal {}, shutting down", sig);
-  server.Stop();
+  spdlog::info("received signal {}: no new requests; waiting for in-flight ones (at most {}s)", sig,
+               f.drain_timeout_secs);
+  server.Stop(std::chrono::seconds(f.drain_timeout_secs));
+  async_invoker.Shutdown();  // running async executions finish (instances still up); queued ones fail
   pool.join();
+  executions.Stop();  // saves the last execution records
   instances.StopAll();
   spdlog::info("stopped");
   return 0;

@@ -90,6 +90,31 @@ CREATE TABLE versions (
 );
 )sql";
 
+// Version 2: execution records of asynchronous invocations (written in batches by the API's
+// ExecutionRecorder). No foreign keys: a record outlives its app until retention deletes it, and a batch must
+// never fail because an app was deleted meanwhile. Status numbers are dodil.ignite.v1.ExecutionStatus values;
+// the partial index serves the start-up sweep of unfinished (PENDING = 1, RUNNING = 2) records.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE executions (
+  id              TEXT PRIMARY KEY,
+  org_id          TEXT NOT NULL,
+  app_id          TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  status          INTEGER NOT NULL,
+  response_status INTEGER NOT NULL,
+  output          BLOB NOT NULL,
+  error           TEXT NOT NULL,
+  cold_start      INTEGER NOT NULL,
+  created_at_ms   INTEGER NOT NULL,
+  started_at_ms   INTEGER NOT NULL,
+  finished_at_ms  INTEGER NOT NULL,
+  duration_ms     INTEGER NOT NULL,
+  invocation_id   TEXT NOT NULL
+);
+CREATE INDEX executions_by_created ON executions(created_at_ms);
+CREATE INDEX executions_unfinished ON executions(status) WHERE status IN (1, 2);
+)sql";
+
 Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_ms) {
   IGNITE_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(db, Txn::Mode::kImmediate));
   // Re-read under the write lock: another ignited opening the same file may have applied it meanwhile.
@@ -108,7 +133,7 @@ Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_
 }  // namespace
 
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> migrations = {kV1};
+  static const std::vector<std::string_view> migrations = {kV1, kV2};
   return migrations;
 }
 

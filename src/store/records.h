@@ -71,4 +71,23 @@ struct VersionRecord {
   int64_t created_at_ms = 0;
 };
 
+// One asynchronous invocation. Status values are dodil.ignite.v1.ExecutionStatus numbers. No foreign keys:
+// a record outlives its app (it says what happened) until retention deletes it.
+struct ExecutionRecord {
+  std::string id;              // Primary key (a ULID).
+  std::string org_id;          // The owning org: only its tokens may read the record.
+  std::string app_id;          // "org_name/app_name", as users name it.
+  uint32_t version = 0;
+  int status = 0;
+  uint32_t response_status = 0;
+  std::string output;          // Response body (bounded by the caller).
+  std::string error;
+  bool cold_start = false;
+  int64_t created_at_ms = 0;
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+  int64_t duration_ms = 0;
+  std::string invocation_id;   // The execution id the handler saw; its log lines carry it.
+};
+
 }  // namespace ignite::store

@@ -91,6 +91,14 @@ Result<bool> Stmt::Step() {
   return SqliteError(db_, rc_, fmt::format("running \"{}\"", Abbreviate(sqlite3_sql(stmt_))));
 }
 
+Stmt& Stmt::Reset() {
+  sqlite3_reset(stmt_);  // Its return code repeats the last step's error, already reported by Step.
+  rc_ = SQLITE_OK;
+  bind_rc_ = SQLITE_OK;
+  bind_index_ = 0;
+  return *this;
+}
+
 Status Stmt::Run() {
   while (true) {
     IGNITE_ASSIGN_OR_RETURN(bool row, Step());

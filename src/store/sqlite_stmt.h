@@ -45,6 +45,8 @@ class Stmt {
   Result<bool> Step();
   // Steps until the statement finishes (for INSERT/UPDATE/DELETE).
   Status Run();
+  // Makes the statement ready to run again with new bindings (bindings are kept until rebound).
+  Stmt& Reset();
   // The extended result code of the last Step (e.g. SQLITE_CONSTRAINT_PRIMARYKEY).
   int rc() const { return rc_; }
 

@@ -19,6 +19,8 @@ namespace {
 constexpr int kBuildPending = 1;
 constexpr int kBuildRunning = 2;
 constexpr int kBuildFailed = 4;
+// dodil.ignite.v1.ExecutionStatus numbers (PENDING and RUNNING are also literal in migration 2's index).
+constexpr int kExecutionFailed = 4;
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -104,6 +106,26 @@ VersionRecord ReadVersion(const Stmt& s) {
                        .spec = s.ColumnBlob(5),
                        .runtime = s.ColumnBlob(6),
                        .created_at_ms = s.ColumnInt(7)};
+}
+
+constexpr std::string_view kExecutionColumns =
+    "id, org_id, app_id, version, status, response_status, output, error, cold_start, created_at_ms, "
+    "started_at_ms, finished_at_ms, duration_ms, invocation_id";
+ExecutionRecord ReadExecution(const Stmt& s) {
+  return ExecutionRecord{.id = s.ColumnText(0),
+                         .org_id = s.ColumnText(1),
+                         .app_id = s.ColumnText(2),
+                         .version = static_cast<uint32_t>(s.ColumnInt(3)),
+                         .status = static_cast<int>(s.ColumnInt(4)),
+                         .response_status = static_cast<uint32_t>(s.ColumnInt(5)),
+                         .output = s.ColumnBlob(6),
+                         .error = s.ColumnText(7),
+                         .cold_start = s.ColumnInt(8) != 0,
+                         .created_at_ms = s.ColumnInt(9),
+                         .started_at_ms = s.ColumnInt(10),
+                         .finished_at_ms = s.ColumnInt(11),
+                         .duration_ms = s.ColumnInt(12),
+                         .invocation_id = s.ColumnText(13)};
 }
 
 Status WithPath(const std::string& path, const Status& st) {
@@ -517,6 +539,71 @@ Status SqliteStore::SetActiveVersion(std::string_view org_id, std::string_view a
                           Stmt::Prepare(db_, "UPDATE apps SET active_version = ? WHERE org_id = ? AND name = ?"));
   IGNITE_RETURN_IF_ERROR(update.BindInt(1, version).BindText(2, org_id).BindText(3, app).Run());
   return txn.Commit();
+}
+
+// ---- Executions ----
+
+Status SqliteStore::PutExecutions(const std::vector<ExecutionRecord>& records) {
+  if (records.empty()) return OkStatus();
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(db_, Txn::Mode::kImmediate));
+  IGNITE_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(db_, fmt::format("INSERT INTO executions({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                             "ON CONFLICT(id) DO UPDATE SET "
+                                             "org_id = excluded.org_id, app_id = excluded.app_id, "
+                                             "version = excluded.version, status = excluded.status, "
+                                             "response_status = excluded.response_status, output = excluded.output, "
+                                             "error = excluded.error, cold_start = excluded.cold_start, "
+                                             "created_at_ms = excluded.created_at_ms, "
+                                             "started_at_ms = excluded.started_at_ms, "
+                                             "finished_at_ms = excluded.finished_at_ms, "
+                                             "duration_ms = excluded.duration_ms, "
+                                             "invocation_id = excluded.invocation_id",
+                                             kExecutionColumns)));
+  for (const ExecutionRecord& e : records) {
+    IGNITE_RETURN_IF_ERROR(s.Reset()
+                               .BindText(1, e.id)
+                               .BindText(2, e.org_id)
+                               .BindText(3, e.app_id)
+                               .BindInt(4, e.version)
+                               .BindInt(5, e.status)
+                               .BindInt(6, e.response_status)
+                               .BindBlob(7, e.output)
+                               .BindText(8, e.error)
+                               .BindInt(9, e.cold_start ? 1 : 0)
+                               .BindInt(10, e.created_at_ms)
+                               .BindInt(11, e.started_at_ms)
+                               .BindInt(12, e.finished_at_ms)
+                               .BindInt(13, e.duration_ms)
+                               .BindText(14, e.invocation_id)
+                               .Run());
+  }
+  return txn.Commit();
+}
+
+Result<ExecutionRecord> SqliteStore::GetExecution(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(db_, fmt::format("SELECT {} FROM executions WHERE id = ?", kExecutionColumns)));
+  IGNITE_ASSIGN_OR_RETURN(bool found, s.BindText(1, id).Step());
+  if (!found) return NotFound(fmt::format("execution {} not found", id));
+  return ReadExecution(s);
+}
+
+Result<int> SqliteStore::DeleteExecutionsBefore(int64_t ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db_, "DELETE FROM executions WHERE created_at_ms < ?"));
+  IGNITE_RETURN_IF_ERROR(s.BindInt(1, ms).Run());
+  return sqlite3_changes(db_);
+}
+
+Result<int> SqliteStore::FailUnfinishedExecutions(std::string_view reason, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The literal IN (1, 2) matches the partial index executions_unfinished, so this does not scan the table.
+  IGNITE_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db_, "UPDATE executions SET status = ?, error = ?, finished_at_ms = ? "
+                                                     "WHERE status IN (1, 2)"));
+  IGNITE_RETURN_IF_ERROR(s.BindInt(1, kExecutionFailed).BindText(2, reason).BindInt(3, now_ms).Run());
+  return sqlite3_changes(db_);
 }
 
 }  // namespace ignite::store

@@ -65,6 +65,11 @@ class SqliteStore : public Store {
   Result<VersionRecord> GetVersion(std::string_view org_id, std::string_view app, uint32_t version) override;
   Status SetActiveVersion(std::string_view org_id, std::string_view app, uint32_t version) override;
 
+  Status PutExecutions(const std::vector<ExecutionRecord>& records) override;
+  Result<ExecutionRecord> GetExecution(std::string_view id) override;
+  Result<int> DeleteExecutionsBefore(int64_t ms) override;
+  Result<int> FailUnfinishedExecutions(std::string_view reason, int64_t now_ms) override;
+
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
 

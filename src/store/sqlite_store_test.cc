@@ -505,6 +505,108 @@ TEST_F(SqliteStoreTest, DataSurvivesReopen) {
   EXPECT_EQ(store_->GetVersion("o1", "web", 1)->spec, kBinary);
 }
 
+ExecutionRecord Execution(std::string id, int64_t created_at_ms, int status = dodil::ignite::v1::EXECUTION_STATUS_PENDING) {
+  return ExecutionRecord{.id = std::move(id),
+                         .org_id = "o1",
+                         .app_id = "acme/web",
+                         .version = 3,
+                         .status = status,
+                         .created_at_ms = created_at_ms};
+}
+
+TEST_F(SqliteStoreTest, ExecutionsUpsertInOneBatchAndRoundTripEveryField) {
+  ExecutionRecord full{.id = "e1",
+                       .org_id = "o1",
+                       .app_id = "acme/web",
+                       .version = 7,
+                       .status = dodil::ignite::v1::EXECUTION_STATUS_SUCCEEDED,
+                       .response_status = 201,
+                       .output = kBinary,
+                       .error = "",
+                       .cold_start = true,
+                       .created_at_ms = 10,
+                       .started_at_ms = 11,
+                       .finished_at_ms = 15,
+                       .duration_ms = 4,
+                       .invocation_id = "inv-1"};
+  ASSERT_TRUE(store_->PutExecutions({Execution("e1", 10), Execution("e2", 20), full}).ok());
+  auto got = store_->GetExecution("e1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  // The later record of the same id in one batch wins.
+  EXPECT_EQ(got->status, dodil::ignite::v1::EXECUTION_STATUS_SUCCEEDED);
+  EXPECT_EQ(got->org_id, "o1");
+  EXPECT_EQ(got->app_id, "acme/web");
+  EXPECT_EQ(got->version, 7u);
+  EXPECT_EQ(got->response_status, 201u);
+  EXPECT_EQ(got->output, kBinary);
+  EXPECT_TRUE(got->cold_start);
+  EXPECT_EQ(got->created_at_ms, 10);
+  EXPECT_EQ(got->started_at_ms, 11);
+  EXPECT_EQ(got->finished_at_ms, 15);
+  EXPECT_EQ(got->duration_ms, 4);
+  EXPECT_EQ(got->invocation_id, "inv-1");
+  EXPECT_EQ(store_->GetExecution("e2")->status, dodil::ignite::v1::EXECUTION_STATUS_PENDING);
+  EXPECT_EQ(Query("SELECT typeof(output) FROM executions WHERE id = 'e1'"), "blob");
+
+  // Upsert replaces the whole record.
+  ExecutionRecord failed = Execution("e2", 20, dodil::ignite::v1::EXECUTION_STATUS_FAILED);
+  failed.error = "boom";
+  ASSERT_TRUE(store_->PutExecutions({failed}).ok());
+  EXPECT_EQ(store_->GetExecution("e2")->error, "boom");
+  EXPECT_EQ(store_->GetExecution("e2")->status, dodil::ignite::v1::EXECUTION_STATUS_FAILED);
+  EXPECT_TRUE(store_->PutExecutions({}).ok());
+
+  auto missing = store_->GetExecution("nope");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "execution nope not found");
+  Reopen();
+  EXPECT_EQ(store_->GetExecution("e1")->output, kBinary);
+}
+
+TEST_F(SqliteStoreTest, ExecutionBatchIsAllOrNothing) {
+  ASSERT_TRUE(store_->PutExecutions({Execution("keep", 1)}).ok());
+  // A trigger on a second connection rejects one record in the middle of the batch: none of it is written.
+  Query("CREATE TRIGGER reject_bad BEFORE INSERT ON executions WHEN NEW.id = 'bad' "
+        "BEGIN SELECT RAISE(ABORT, 'rejected'); END");
+  Status st = store_->PutExecutions({Execution("a", 1), Execution("bad", 1), Execution("c", 1)});
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(store_->GetExecution("a").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetExecution("c").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetExecution("keep").ok());
+}
+
+TEST_F(SqliteStoreTest, ExecutionsRetentionAndUnfinishedSweep) {
+  ASSERT_TRUE(store_
+                  ->PutExecutions({Execution("old", 100, dodil::ignite::v1::EXECUTION_STATUS_SUCCEEDED),
+                                   Execution("edge", 200, dodil::ignite::v1::EXECUTION_STATUS_FAILED),
+                                   Execution("pending", 300, dodil::ignite::v1::EXECUTION_STATUS_PENDING),
+                                   Execution("running", 300, dodil::ignite::v1::EXECUTION_STATUS_RUNNING),
+                                   Execution("timed", 300, dodil::ignite::v1::EXECUTION_STATUS_TIMED_OUT)})
+                  .ok());
+  auto deleted = store_->DeleteExecutionsBefore(200);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_EQ(store_->GetExecution("old").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetExecution("edge").ok());  // created exactly at the cut-off: kept
+
+  auto failed = store_->FailUnfinishedExecutions("ignited stopped", 900);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(*failed, 2);
+  for (const char* id : {"pending", "running"}) {
+    auto e = store_->GetExecution(id);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->status, dodil::ignite::v1::EXECUTION_STATUS_FAILED) << id;
+    EXPECT_EQ(e->error, "ignited stopped");
+    EXPECT_EQ(e->finished_at_ms, 900);
+  }
+  EXPECT_EQ(store_->GetExecution("timed")->status, dodil::ignite::v1::EXECUTION_STATUS_TIMED_OUT);
+  EXPECT_EQ(*store_->FailUnfinishedExecutions("again", 1000), 0);
+  // The literal status numbers in the SQL are the API enum's.
+  static_assert(dodil::ignite::v1::EXECUTION_STATUS_PENDING == 1 && dodil::ignite::v1::EXECUTION_STATUS_RUNNING == 2 &&
+                dodil::ignite::v1::EXECUTION_STATUS_FAILED == 4);
+  EXPECT_EQ(*store_->DeleteExecutionsBefore(1'000'000), 4);
+}
+
 TEST_F(SqliteStoreTest, ConcurrentPublishesGetDistinctNumbers) {
   MakeOrg("o1", "acme");
   MakeApp("o1", "web");

@@ -63,6 +63,16 @@ class Store {
   virtual Result<VersionRecord> GetVersion(std::string_view org_id, std::string_view app, uint32_t version) = 0;
   // Points the app's active version at an existing version (NotFound otherwise).
   virtual Status SetActiveVersion(std::string_view org_id, std::string_view app, uint32_t version) = 0;
+
+  // Inserts or replaces each record by id, all in one transaction (all or nothing).
+  virtual Status PutExecutions(const std::vector<ExecutionRecord>& records) = 0;
+  // NotFound when no record has that id (whatever its org: callers check org_id).
+  virtual Result<ExecutionRecord> GetExecution(std::string_view id) = 0;
+  // Deletes the records created before `ms` (Unix ms); returns how many.
+  virtual Result<int> DeleteExecutionsBefore(int64_t ms) = 0;
+  // Marks every record still PENDING or RUNNING as FAILED with `reason` (at start-up, for executions a
+  // previous process did not finish). Returns how many were changed.
+  virtual Result<int> FailUnfinishedExecutions(std::string_view reason, int64_t now_ms) = 0;
 };
 
 }  // namespace ignite::store

@@ -1,0 +1,151 @@
+#include "api/direct_url.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "http/server.h"
+
+namespace ignite::api {
+namespace {
+
+std::string HostOnly(std::string_view host) {
+  std::string h(host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':')));
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!h.empty() && h.back() == '.') h.pop_back();
+  return h;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+void AddCors(http::Response* r) { r->headers.emplace_back("Access-Control-Allow-Origin", "*"); }
+
+}  // namespace
+
+Result<DirectTarget> ResolveHost(std::string_view host, std::string_view base_domain,
+                                 const gateway::RouteTable::Snapshot& routes) {
+  std::string h = HostOnly(host);
+  std::string suffix = "." + std::string(base_domain);
+  if (h.size() <= suffix.size() || h.compare(h.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return InvalidArgument(fmt::format("host {} is not under {}", h, base_domain));
+  }
+  std::string label = h.substr(0, h.size() - suffix.size());
+  if (label.find('.') != std::string::npos) return NotFound(fmt::format("no app answers at {}", h));
+  for (size_t pos; (pos = label.find("-dot-")) != std::string::npos;) label.replace(pos, 5, ".");
+  DirectTarget t;
+  std::vector<std::string> candidates = {label};
+  if (size_t dash = label.rfind('-'); dash != std::string::npos && AllDigits(label.substr(dash + 1))) {
+    candidates.insert(candidates.begin(), label.substr(0, dash));
+  }
+  for (const auto& name : candidates) {
+    for (size_t i = name.size(); i-- > 0;) {
+      if (name[i] != '-') continue;
+      std::string app = name.substr(0, i), org = name.substr(i + 1);
+      if (routes->count(org + "/" + app)) {
+        t.org = org;
+        t.app = app;
+        t.port = name.size() == label.size() ? 80 : static_cast<uint32_t>(std::stoul(label.substr(name.size() + 1)));
+        return t;
+      }
+    }
+  }
+  return NotFound(fmt::format("no published app answers at {}; the URL of app APP in org ORG is "
+                              "APP-ORG.{} (dots in app names written as -dot-)",
+                              h, base_domain));
+}
+
+DirectUrl::DirectUrl(std::string base_domain, const gateway::RouteTable* routes, const gateway::Invoker* invoker,
+                     Authenticator* auth, boost::asio::thread_pool* pool)
+    : base_domain_(std::move(base_domain)), routes_(routes), invoker_(invoker), auth_(auth), pool_(pool) {}
+
+bool DirectUrl::Claims(std::string_view host) const {
+  std::string h = HostOnly(host);
+  std::string suffix = "." + base_domain_;
+  return h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void DirectUrl::Handle(std::shared_ptr<http::Request> req, http::Responder respond) {
+  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
+    auto snapshot = routes_->Get();
+    auto target = ResolveHost(req->Header("host"), base_domain_, snapshot);
+    if (!target.ok()) return respond(http::ErrorResponse(target.status()));
+    if (target->port != 80) {
+      return respond(http::ErrorResponse(NotFound(fmt::format(
+          "{}/{} does not expose port {}; compiled apps serve on the default port only", target->org, target->app,
+          target->port))));
+    }
+    const gateway::Route& route = snapshot->at(target->org + "/" + target->app);
+    const std::string method(req->raw.method_string());
+    if (route.allow_unauthenticated && method == "OPTIONS") {
+      // CORS preflight, as the hosted service answers it: any origin, only the content-type header.
+      http::Response r;
+      r.status = 204;
+      r.content_type = "text/plain";
+      AddCors(&r);
+      r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+      r.headers.emplace_back("Access-Control-Allow-Headers", "content-type");
+      r.headers.emplace_back("Access-Control-Max-Age", "600");
+      return respond(std::move(r));
+    }
+    if (!route.allow_unauthenticated) {
+      auto p = auth_->Authenticate(req->Header("authorization"));
+      if (!p.ok()) return respond(http::ErrorResponse(p.status()));
+      if (p->org_name != target->org && target->org != "public") {
+        return respond(http::ErrorResponse(PermissionDenied(fmt::format(
+            "your token belongs to organization \"{}\"; {}/{} can be called only by its own organization",
+            p->org_name, target->org, target->app))));
+      }
+    }
+    if (method == "GET" && req->path == "/" && req->raw.body().empty() && req->raw.target() == "/") {
+      http::Response r;
+      r.body = R"({"status":"ok"})";
+      if (route.allow_unauthenticated) AddCors(&r);
+      return respond(std::move(r));
+    }
+    gateway::InvokeCall call;
+    call.app_id = route.app_id;
+    call.method = method;
+    call.target = std::string(req->raw.target());
+    call.payload = std::move(req->raw.body());
+    for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    std::shared_ptr<http::BodyStream> body;
+    gateway::InvokeSink sink;
+    sink.on_head = [&](const gateway::InvokeResult& head) {
+      body = std::make_shared<http::BodyStream>(4 << 20);
+      http::Response r;
+      r.status = head.status;
+      r.content_type = "application/octet-stream";
+      for (const auto& [k, v] : head.headers) {
+        if (boost::beast::iequals(k, "content-type")) {
+          r.content_type = v;
+        } else {
+          r.headers.emplace_back(k, v);
+        }
+      }
+      r.headers.emplace_back("x-ignite-execution-id", head.execution_id);
+      if (route.allow_unauthenticated) AddCors(&r);
+      r.stream = body;
+      respond(std::move(r));
+    };
+    sink.on_body = [&](std::string_view data) { return body->Push(std::string(data)); };
+    auto result = invoker_->InvokeRoute(route, std::move(call), &sink);
+    if (!body) {
+      return respond(http::ErrorResponse(result.ok() ? Internal("the invocation produced no answer")
+                                                     : result.status()));
+    }
+    // A failure after the head: the answer is cut short (the client sees an incomplete chunked body).
+    if (!result.ok() || !result->error.empty()) {
+      body->Abort();
+      return;
+    }
+    body->Close();
+  });
+}
+
+}  // namespace ignite::api

@@ -1,0 +1,3 @@
+module asyncapp
+
+go 1.26
