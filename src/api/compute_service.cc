@@ -426,6 +426,8 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
   r.allow_unauthenticated = spec.allow_unauthenticated();
+  if (spec.max_concurrency() > 0) r.spec.max_concurrency = static_cast<int>(spec.max_concurrency());
+  if (spec.scaling().max_replicas() > 0) r.spec.max_replicas = static_cast<int>(spec.scaling().max_replicas());
   r.spec.idle_timeout = std::chrono::seconds(spec.scaling().idle_timeout_secs() ? spec.scaling().idle_timeout_secs()
                                                                                  : kDefaultIdleTimeoutSecs);
   return r;

@@ -169,8 +169,11 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, c
   // A connection refused by a warm instance means it died between requests: the request never reached it,
   // so it is safe to retry once on a fresh instance.
   for (int attempt = 0;; ++attempt) {
-    auto lease = instances_->Acquire(route.spec);
+    auto lease = instances_->Acquire(route.spec, start + route.timeout);
     if (!lease.ok()) {
+      StatusCode code = lease.status().code();
+      if (code == StatusCode::kResourceExhausted || code == StatusCode::kUnavailable) return lease.status();
+      if (code == StatusCode::kDeadlineExceeded) return fail(504, lease.status().message());
       return Unavailable(fmt::format("cannot start an instance of {}: {}", route.app_id, lease.status().message()));
     }
     result.cold = result.cold || lease->cold();

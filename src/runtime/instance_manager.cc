@@ -62,19 +62,43 @@ int InstanceManager::ReapIdle() {
   return static_cast<int>(idle.size());
 }
 
-Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto& pool = pools_[spec.key];
-  // Drop instances whose process has died since the last request.
-  pool.erase(std::remove_if(pool.begin(), pool.end(),
-                            [](const auto& i) { return i->inflight == 0 && i->process->Exited(nullptr); }),
-             pool.end());
-  for (auto& inst : pool) {
-    if (!inst->retired) {
-      ++inst->inflight;
-      return Lease(this, inst, false);
+Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    auto& pool = pools_[spec.key];
+    // Drop instances whose process has died since the last request.
+    pool.erase(std::remove_if(pool.begin(), pool.end(),
+                              [](const auto& i) { return i->inflight == 0 && i->process->Exited(nullptr); }),
+               pool.end());
+    std::shared_ptr<Instance> best;
+    int live = 0;
+    for (auto& inst : pool) {
+      if (inst->retired) continue;
+      ++live;
+      if (inst->inflight < std::max(1, spec.max_concurrency) && (!best || inst->inflight < best->inflight)) best = inst;
+    }
+    if (best) {
+      ++best->inflight;
+      return Lease(this, best, false);
+    }
+    if (live < std::max(1, spec.max_replicas)) break;  // start another instance below
+    int& waiting = waiting_[spec.key];
+    if (waiting >= spec.queue_limit) {
+      return ResourceExhausted(fmt::format(
+          "{} is at capacity: {} instances each running {} executions, and {} requests already waiting; retry "
+          "later, or raise max_replicas / max_concurrency",
+          spec.app_id, live, spec.max_concurrency, waiting));
+    }
+    ++waiting;
+    bool woke = capacity_.wait_until(l, deadline) == std::cv_status::no_timeout;
+    --waiting_[spec.key];
+    if (!woke && std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceeded(fmt::format("no instance of {} had room before the execution timeout; raise "
+                                          "max_replicas or max_concurrency",
+                                          spec.app_id));
     }
   }
+  auto& pool = pools_[spec.key];
   if (auto c = crashes_.find(spec.key); c != crashes_.end() && c->second.consecutive >= kCrashesBeforeBackoff) {
     auto now = clock_->Now();
     if (now < c->second.next_start) {
@@ -107,6 +131,7 @@ std::string InstanceManager::CheckExited(Instance& instance) {
   if (!instance.process->Exited(&how)) return "";
   std::lock_guard<std::mutex> l(mu_);
   instance.retired = true;
+  capacity_.notify_all();
   if (!instance.served && !instance.counted) {
     instance.counted = true;
     CrashState& c = crashes_[instance.key];
@@ -132,7 +157,9 @@ void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
   {
     std::lock_guard<std::mutex> l(mu_);
     instance->last_used = clock_->Now();
-    if (--instance->inflight > 0 || !instance->retired) return;
+    --instance->inflight;
+    capacity_.notify_all();
+    if (instance->inflight > 0 || !instance->retired) return;
     auto& pool = pools_[instance->key];
     pool.erase(std::remove(pool.begin(), pool.end(), instance), pool.end());
     if (pool.empty()) pools_.erase(instance->key);
@@ -170,6 +197,12 @@ void InstanceManager::StopAll() {
   for (auto& [key, pool] : all) {
     for (auto& inst : pool) inst->process->Stop(2000);
   }
+}
+
+int InstanceManager::WaitingCount(const std::string& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = waiting_.find(key);
+  return it == waiting_.end() ? 0 : it->second;
 }
 
 int InstanceManager::LiveCount(const std::string& key) {

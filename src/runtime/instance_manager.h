@@ -59,8 +59,13 @@ class InstanceManager {
                   std::chrono::milliseconds reap_every = std::chrono::milliseconds(200));
   ~InstanceManager();  // Stops every instance.
 
-  // A live instance of spec.key, starting one if none is alive. Errors are the launcher's.
-  Result<Lease> Acquire(const InstanceSpec& spec);
+  // An instance of spec.key with room for one more execution: the least busy live one, else a new one while
+  // fewer than max_replicas run, else it waits (at most queue_limit callers per key) until one frees up or
+  // `deadline` passes. Errors: the launcher's; Unavailable during crash-loop back-off; ResourceExhausted when
+  // the wait queue is full; DeadlineExceeded when no capacity freed up in time.
+  Result<Lease> Acquire(const InstanceSpec& spec,
+                        std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() +
+                                                                         std::chrono::seconds(120));
   // Called after a request to the instance failed at the transport level. If the process has exited, it is
   // dropped so the next Acquire starts a new one, and the exit is described ("exit status 2"); else "".
   // An instance that dies before answering anything counts as a crash on start: after consecutive ones, new
@@ -79,6 +84,8 @@ class InstanceManager {
   void StopAll();
   // Instances currently alive for `key` (for tests and state reporting).
   int LiveCount(const std::string& key);
+  // Callers waiting for capacity on `key`.
+  int WaitingCount(const std::string& key);
   // Stops instances idle for longer than their spec's idle timeout, and drops dead ones. Returns how many
   // it stopped.
   int ReapIdle();
@@ -100,6 +107,8 @@ class InstanceManager {
     std::string last_exit;
   };
   std::map<std::string, CrashState> crashes_;  // guarded by mu_
+  std::map<std::string, int> waiting_;         // guarded by mu_: callers waiting for capacity, by key
+  std::condition_variable capacity_;           // signalled when an execution ends or an instance goes away
 };
 
 }  // namespace ignite::runtime

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <list>
+#include <optional>
+#include <thread>
+
 namespace ignite::runtime {
 namespace {
 
@@ -173,6 +177,43 @@ TEST(InstanceManagerTest, CrashLoopsBackOff) {
   launcher.last->dead = true;
   m.CheckExited(ok->instance());
   EXPECT_TRUE(m.Acquire(Spec("k")).ok());
+}
+
+TEST(InstanceManagerTest, ScalesOutThenQueuesThenRejects) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec spec = Spec("k");
+  spec.max_concurrency = 2;
+  spec.max_replicas = 2;
+  spec.queue_limit = 1;
+  std::list<Lease> leases;
+  for (int i = 0; i < 4; ++i) {
+    auto a = m.Acquire(spec);
+    ASSERT_TRUE(a.ok()) << i;
+    leases.push_back(std::move(a).value());
+  }
+  EXPECT_EQ(st.launched, 2);  // 2 instances x 2 executions
+  // An instance fills up to max_concurrency before another starts (fewer cold starts).
+  EXPECT_EQ(&leases.front().instance(), &std::next(leases.begin())->instance());
+  EXPECT_NE(&leases.front().instance(), &leases.back().instance());
+  // Full: one caller may wait; it gets the first slot freed.
+  std::optional<Lease> waited;
+  std::thread waiter([&] {
+    auto w = m.Acquire(spec, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    ASSERT_TRUE(w.ok());
+    EXPECT_FALSE(w->cold());
+    waited.emplace(std::move(w).value());
+  });
+  while (m.WaitingCount("k") == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto rejected = m.Acquire(spec, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  EXPECT_EQ(rejected.status().code(), StatusCode::kResourceExhausted);  // the queue (1) is taken
+  leases.pop_front();
+  waiter.join();
+  auto late = m.Acquire(spec, std::chrono::steady_clock::now() + std::chrono::milliseconds(50));
+  EXPECT_EQ(late.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(st.launched, 2);
 }
 
 TEST(InstanceManagerTest, LaunchFailureIsReturned) {

@@ -20,6 +20,9 @@ struct InstanceSpec {
   std::string binary_path;  // The artifact, executed in place.
   std::map<std::string, std::string> env;  // App env vars (the platform adds its own).
   std::chrono::milliseconds idle_timeout{300'000};  // Idle instances are stopped after this (scale to zero).
+  int max_concurrency = 100;  // Executions one instance serves at once.
+  int max_replicas = 10;      // Instances of this version at most.
+  int queue_limit = 1000;     // Requests that may wait for capacity; more get ResourceExhausted.
 };
 
 // A running instance process. Methods are thread-safe.

@@ -38,7 +38,9 @@ struct Flags {
   std::string sdk_dir = IGNITE_GO_SDK_DIR;
   std::string go_cache_dir;  // Default: <data-dir>/cache.
   int threads = 2;
-  int blocking_threads = 32;
+  // Invocations hold a blocking thread while they run (until the event-loop gateway lands), so this bounds
+  // concurrent synchronous invocations across all apps.
+  int blocking_threads = 256;
   int max_builds = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int build_timeout_secs = 600;
   bool write_cli_config = true;
@@ -81,6 +83,8 @@ int main(int argc, char** argv) {
   app.add_option("--go-cache-dir", f.go_cache_dir, "Go build and module cache shared by builds (default <data-dir>/cache)")
       ->envname("IGNITE_GO_CACHE_DIR");
   app.add_option("--threads", f.threads, "event-loop threads serving HTTP")->envname("IGNITE_THREADS")->capture_default_str();
+  app.add_option("--blocking-threads", f.blocking_threads, "threads for control-plane calls and invocations")
+      ->envname("IGNITE_BLOCKING_THREADS")->capture_default_str();
   app.add_option("--max-builds", f.max_builds, "builds that may run at once")->envname("IGNITE_MAX_BUILDS")->capture_default_str();
   app.add_option("--build-timeout-secs", f.build_timeout_secs, "wall-clock limit of one build")
       ->envname("IGNITE_BUILD_TIMEOUT_SECS")->capture_default_str();

@@ -89,3 +89,65 @@ def test_sigterm_drains_in_flight_invocations(tmp_path, go_cache):
     assert results and results[0].returncode == 0, results and results[0].stderr
     assert results[0].stdout == b"finished"
     assert _instances(artifact) == [], "instances must not outlive ignited"
+
+
+PID_APP = '''package main
+
+import (
+	"ignite"
+	"os"
+	"strconv"
+	"time"
+)
+
+func handler(payload []byte, ctx *ignite.Context) ([]byte, error) {
+	if string(payload) == "slow" {
+		time.Sleep(400 * time.Millisecond)
+	}
+	return []byte(strconv.Itoa(os.Getpid())), nil
+}
+
+func main() {
+	ignite.Start(handler)
+}
+'''
+
+
+def _publish_pid_app(platform, tmp_path, name, config):
+    app = tmp_path / name
+    app.mkdir()
+    (app / "main.go").write_text(PID_APP)
+    (app / "go.mod").write_text(f"module {name}\n\ngo 1.26\n")
+    status, _, body = platform.http("POST", "/v1/ignite/app/org", json.dumps({"name": name, **config}).encode())
+    assert status == 200, body
+    platform.ok("draft", "save", f"org:{name}", "-c", str(app))
+    platform.ok("draft", "publish", f"org:{name}")
+
+
+def _body(raw):
+    frames = [json.loads(l) for l in raw.decode().splitlines()]
+    import base64
+    return frames[0]["result"]["head"]["status"], b"".join(
+        base64.b64decode(f["result"]["chunk"]["data"]) for f in frames if "chunk" in f.get("result", {}))
+
+
+def test_scales_out_when_instances_are_saturated(platform, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    _publish_pid_app(platform, tmp_path, "narrow", {"maxConcurrency": 1, "scaling": {"maxReplicas": 2}})
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: _body(platform.http("POST", "/v1/ignite/app/org/narrow/invoke", b"slow")[2]),
+                                range(6)))
+    assert all(status == 200 for status, _ in results)
+    pids = {body for _, body in results}
+    assert len(pids) == 2, pids  # one execution per instance, at most two instances
+
+
+def test_burst_to_a_cold_app_is_served_without_errors(platform, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    _publish_pid_app(platform, tmp_path, "bursty", {})
+    with ThreadPoolExecutor(200) as pool:
+        results = list(pool.map(lambda _: platform.http("POST", "/v1/ignite/app/org/bursty/invoke", b"x"), range(200)))
+    statuses = [status for status, _, _ in results]
+    assert statuses == [200] * 200
+    heads = [_body(raw)[0] for _, _, raw in results]
+    assert heads == [200] * 200
