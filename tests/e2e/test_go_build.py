@@ -273,3 +273,19 @@ def test_build_timeout_and_restart_mid_build(tmp_path, go_cache):
     finally:
         p.stop()
         proxy.close()
+
+
+def test_concurrent_builds_share_the_cache_safely(platform, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    names = [f"par{i}" for i in range(3)]
+    for i, name in enumerate(names):
+        root = deps_app(tmp_path / name)
+        (root / "greet" / "helper.go").write_text(GREET_HELPER.replace('"!"', f'"!{i}"'))
+        platform.ok("app", "create", f"org:{name}")
+        platform.ok("draft", "save", f"org:{name}", "-c", str(root))
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda n: platform.cli("draft", "publish", f"org:{n}"), names))
+    assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
+    for i, name in enumerate(names):
+        body = json.loads(platform.ok("invoke", f"org:{name}", "-p", "x").stdout)
+        assert body["greeting"] == f"hi x!{i}"
