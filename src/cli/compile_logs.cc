@@ -11,9 +11,6 @@ namespace {
 
 namespace v1 = dodil::ignite::v1;
 
-Status BadLine(std::string_view why) {
-  return Internal(fmt::format("ignited sent an invalid compile log line: {}", why));
-}
 
 }  // namespace
 
@@ -22,50 +19,11 @@ bool IsTerminalBuildStatus(v1::BuildStatus status) {
          status == v1::BUILD_STATUS_CANCELLED;
 }
 
-Status CompileLogDecoder::Feed(std::string_view bytes) {
-  if (!failure_.ok()) return failure_;
-  failure_ = lines_.Feed(bytes, [this](std::string_view line) { return DecodeLine(line); });
-  return failure_;
-}
-
-Status CompileLogDecoder::Finish() {
-  if (!failure_.ok()) return failure_;
-  std::string last = lines_.TakeRest();
-  if (!last.empty()) {
-    failure_ = DecodeLine(last);
-    if (!failure_.ok()) return failure_;
-  }
-  if (!finished_) {
-    failure_ = Status(StatusCode::kUnknown,
-                      "the compile log stream ended before the build finished (the connection to ignited was "
-                      "cut); run `draft compile-logs` again to pick it up");
-    return failure_;
-  }
-  return OkStatus();
-}
-
-Status CompileLogDecoder::DecodeLine(std::string_view line) {
-  if (IsBlankLine(line)) return OkStatus();
-  nlohmann::json frame = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (frame.is_discarded() || !frame.is_object()) return BadLine("a line is not a JSON object");
-  if (auto error = frame.find("error"); error != frame.end()) {
-    return StatusFromErrorFrame(*error, "the compile log stream failed");
-  }
-  auto result = frame.find("result");
-  if (result == frame.end() || !result->is_object()) return BadLine("a line has neither \"result\" nor \"error\"");
-
-  v1::CompileLogEntry entry;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(result->dump(), &entry, options);
-  if (!parsed.ok()) return BadLine(std::string(parsed.message()));
-  if (IsTerminalBuildStatus(entry.status())) {
-    finished_ = true;
-    final_entry_ = entry;
-  }
-  if (on_entry_) on_entry_(entry);
-  return OkStatus();
-}
+CompileLogDecoder::CompileLogDecoder(OnEntry on_entry)
+    : ResultStreamDecoder([](const v1::CompileLogEntry& e) { return IsTerminalBuildStatus(e.status()); },
+                          std::move(on_entry), "compile log",
+                          "the compile log stream ended before the build finished (the connection to ignited was "
+                          "cut); run `draft compile-logs` again to pick it up") {}
 
 Status BuildOutcome(std::string_view deploy_id, const v1::CompileLogEntry& final_entry) {
   switch (final_entry.status()) {

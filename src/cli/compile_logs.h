@@ -20,35 +20,12 @@ class ApiClient;
 // SUCCEEDED, FAILED and CANCELLED.
 bool IsTerminalBuildStatus(dodil::ignite::v1::BuildStatus status);
 
-class CompileLogDecoder {
+// Decodes StreamCompileLogs; finished() once an entry with a final build status arrived.
+class CompileLogDecoder : public ResultStreamDecoder<dodil::ignite::v1::CompileLogEntry> {
  public:
   using OnEntry = std::function<void(const dodil::ignite::v1::CompileLogEntry&)>;
-
-  explicit CompileLogDecoder(OnEntry on_entry) : on_entry_(std::move(on_entry)) {}
-
-  // Takes the next bytes of the stream, split anywhere; each complete line's entry goes to `on_entry` at
-  // once. Returns the first failure, after which input is ignored and the same failure is returned again:
-  //   - an {"error": ...} line -> a Status with that code and message;
-  //   - a line that is not {"result": <CompileLogEntry>} -> kInternal.
-  // Blank lines are skipped; unknown fields are ignored.
-  Status Feed(std::string_view bytes);
-
-  // The stream is over: decodes a last line without "\n". If no entry with a final status arrived (and no
-  // error), the stream was cut short: kUnknown.
-  Status Finish();
-
-  // An entry with a final status arrived; final_entry() is the last such entry.
-  bool finished() const { return finished_; }
-  const dodil::ignite::v1::CompileLogEntry& final_entry() const { return final_entry_; }
-
- private:
-  Status DecodeLine(std::string_view line);
-
-  OnEntry on_entry_;
-  NdjsonLines lines_;
-  Status failure_;
-  bool finished_ = false;
-  dodil::ignite::v1::CompileLogEntry final_entry_;
+  explicit CompileLogDecoder(OnEntry on_entry);
+  const dodil::ignite::v1::CompileLogEntry& final_entry() const { return final_message(); }
 };
 
 // What a command following build `deploy_id` ends with, given the build's final entry: OK for SUCCEEDED;

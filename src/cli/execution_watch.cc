@@ -11,9 +11,6 @@ namespace {
 
 namespace v1 = dodil::ignite::v1;
 
-Status BadLine(std::string_view why) {
-  return Internal(fmt::format("ignited sent an invalid execution watch line: {}", why));
-}
 
 std::string OutputBlock(const std::string& output) {
   if (output.empty()) return "";
@@ -33,49 +30,11 @@ bool IsTerminalExecutionStatus(v1::ExecutionStatus status) {
          status == v1::EXECUTION_STATUS_TIMED_OUT;
 }
 
-Status ExecutionWatchDecoder::Feed(std::string_view bytes) {
-  if (!failure_.ok()) return failure_;
-  failure_ = lines_.Feed(bytes, [this](std::string_view line) { return DecodeLine(line); });
-  return failure_;
-}
-
-Status ExecutionWatchDecoder::Finish() {
-  if (!failure_.ok()) return failure_;
-  std::string last = lines_.TakeRest();
-  if (!last.empty()) {
-    failure_ = DecodeLine(last);
-    if (!failure_.ok()) return failure_;
-  }
-  if (!finished_) {
-    failure_ = Status(StatusCode::kUnknown,
-                      "the execution watch stream ended before the execution finished (the connection to ignited "
-                      "was cut); run `execution watch` again to pick it up");
-    return failure_;
-  }
-  return OkStatus();
-}
-
-Status ExecutionWatchDecoder::DecodeLine(std::string_view line) {
-  if (IsBlankLine(line)) return OkStatus();
-  nlohmann::json frame = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (frame.is_discarded() || !frame.is_object()) return BadLine("a line is not a JSON object");
-  if (auto error = frame.find("error"); error != frame.end()) {
-    return StatusFromErrorFrame(*error, "the execution watch stream failed");
-  }
-  auto result = frame.find("result");
-  if (result == frame.end() || !result->is_object()) return BadLine("a line has neither \"result\" nor \"error\"");
-  v1::Execution execution;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(result->dump(), &execution, options);
-  if (!parsed.ok()) return BadLine(std::string(parsed.message()));
-  if (IsTerminalExecutionStatus(execution.status())) {
-    finished_ = true;
-    final_ = execution;
-  }
-  if (on_execution_) on_execution_(execution);
-  return OkStatus();
-}
+ExecutionWatchDecoder::ExecutionWatchDecoder(OnExecution on_execution)
+    : ResultStreamDecoder([](const v1::Execution& e) { return IsTerminalExecutionStatus(e.status()); },
+                          std::move(on_execution), "execution watch",
+                          "the execution watch stream ended before the execution finished (the connection to "
+                          "ignited was cut); run `execution watch` again to pick it up") {}
 
 std::string ExecutionStatusLabel(v1::ExecutionStatus status) {
   std::string label = EnumLabel(v1::ExecutionStatus_Name(status), "EXECUTION_STATUS_");

@@ -16,31 +16,12 @@ namespace ignite::cli {
 // SUCCEEDED, FAILED and TIMED_OUT.
 bool IsTerminalExecutionStatus(dodil::ignite::v1::ExecutionStatus status);
 
-class ExecutionWatchDecoder {
+// Decodes WatchExecution; finished() once an execution with a terminal status arrived.
+class ExecutionWatchDecoder : public ResultStreamDecoder<dodil::ignite::v1::Execution> {
  public:
   using OnExecution = std::function<void(const dodil::ignite::v1::Execution&)>;
-
-  explicit ExecutionWatchDecoder(OnExecution on_execution) : on_execution_(std::move(on_execution)) {}
-
-  // Takes the next bytes of the stream, split anywhere; each complete line's execution goes to
-  // `on_execution` at once. Returns the first failure (an {"error": ...} line as its Status; a line that is
-  // not {"result": <Execution>} as kInternal), after which input is ignored and the failure repeated.
-  Status Feed(std::string_view bytes);
-  // The stream is over: decodes a last unterminated line. Without a terminal execution (and no error) the
-  // stream was cut short: kUnknown.
-  Status Finish();
-
-  bool finished() const { return finished_; }
-  const dodil::ignite::v1::Execution& final_execution() const { return final_; }
-
- private:
-  Status DecodeLine(std::string_view line);
-
-  OnExecution on_execution_;
-  NdjsonLines lines_;
-  Status failure_;
-  bool finished_ = false;
-  dodil::ignite::v1::Execution final_;
+  explicit ExecutionWatchDecoder(OnExecution on_execution);
+  const dodil::ignite::v1::Execution& final_execution() const { return final_message(); }
 };
 
 // "pending", "running", "succeeded", "failed", "timed out" ("" for unspecified).
