@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/app_config.h"
 #include "common/ids.h"
 #include "common/names.h"
 
@@ -116,6 +117,28 @@ pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active)
   return info;
 }
 
+pb::ReplicaInfo ToReplicaInfo(const runtime::ReplicaSnapshot& r) {
+  pb::ReplicaInfo info;
+  info.set_replica_id(r.replica_id);
+  // Keys are "org/app@<version>" or "org/app@draft-<hash>" (a draft test instance: version 0).
+  std::string_view v = std::string_view(r.key).substr(r.key.rfind('@') + 1);
+  uint32_t version = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') {
+      version = 0;
+      break;
+    }
+    version = version * 10 + static_cast<uint32_t>(c - '0');
+  }
+  info.set_version(version);
+  info.set_state(r.state);
+  info.set_inflight(static_cast<uint32_t>(r.inflight));
+  info.set_started_at_ms(r.started_at_ms);
+  info.set_last_used_at_ms(r.last_used_at_ms);
+  info.set_pid(r.pid);
+  return info;
+}
+
 }  // namespace
 
 ComputeService::ComputeService(ServiceOptions options, Deps deps)
@@ -201,6 +224,54 @@ Result<pb::GetAppResponse> ComputeService::GetApp(const Principal& p, const pb::
   IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, req.organization_name(), req.app_name()));
   pb::GetAppResponse resp;
   *resp.mutable_app() = ToAppMeta(p, rec);
+  return resp;
+}
+
+Result<pb::UpdateAppConfigResponse> ComputeService::UpdateAppConfig(const Principal& p,
+                                                                    const pb::UpdateAppConfigRequest& req,
+                                                                    const std::vector<std::string>& fields) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, req.organization_name(), req.app_name()));
+  pb::AppMeta spec;
+  spec.ParseFromString(rec.spec);
+  ApplyConfigFields(req, fields, &spec);
+  IGNITE_RETURN_IF_ERROR(ValidateConfig(spec));
+  rec.spec = spec.SerializeAsString();
+  rec.updated_at_ms = deps_.clock->NowUnixMs();
+  IGNITE_RETURN_IF_ERROR(deps_.store->UpdateAppSpec(p.org_id, rec.name, rec.spec, rec.updated_at_ms));
+  if (rec.active_version > 0) {
+    // The same key as before, so Route retires nothing: running instances keep serving, and the new limits
+    // (concurrency, replicas, timeout) govern requests from now on; env reaches instances started from now on.
+    IGNITE_ASSIGN_OR_RETURN(auto v, deps_.store->GetVersion(p.org_id, rec.name, rec.active_version));
+    IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, rec, v));
+  }
+  spdlog::info("{}/{} config updated ({} field(s))", p.org_name, rec.name, fields.size());
+  pb::UpdateAppConfigResponse resp;
+  *resp.mutable_app() = ToAppMeta(p, rec);
+  return resp;
+}
+
+Result<pb::GetAppStateResponse> ComputeService::GetAppState(const Principal& p, const pb::GetAppStateRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, req.organization_name(), req.app_name()));
+  pb::GetAppStateResponse resp;
+  resp.set_deployment_state(rec.active_version > 0 ? pb::DEPLOYMENT_STATE_ACTIVE : pb::DEPLOYMENT_STATE_CREATED);
+  resp.set_active_version(rec.active_version);
+  std::string prefix = fmt::format("{}/{}@", p.org_name, rec.name);
+  if (rec.active_version > 0) {
+    std::string key = prefix + std::to_string(rec.active_version);
+    resp.set_live_replicas(static_cast<uint32_t>(deps_.instances->LiveCount(key)));
+    resp.set_waiting_requests(static_cast<uint32_t>(deps_.instances->WaitingCount(key)));
+  }
+  for (const auto& r : deps_.instances->Replicas(prefix)) *resp.add_replicas() = ToReplicaInfo(r);
+  return resp;
+}
+
+Result<pb::ListAppReplicasResponse> ComputeService::ListAppReplicas(const Principal& p,
+                                                                    const pb::ListAppReplicasRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, req.organization_name(), req.app_name()));
+  pb::ListAppReplicasResponse resp;
+  for (const auto& r : deps_.instances->Replicas(fmt::format("{}/{}@", p.org_name, rec.name))) {
+    *resp.add_replicas() = ToReplicaInfo(r);
+  }
   return resp;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "api/auth.h"
 #include "archive/archive.h"
@@ -56,6 +57,12 @@ class ComputeService {
   Result<pb::CreateAppResponse> CreateApp(const Principal& p, const pb::CreateAppRequest& req);
   Result<pb::GetAppResponse> GetApp(const Principal& p, const pb::GetAppRequest& req);
   Result<pb::ListAppsResponse> ListApps(const Principal& p, const pb::ListAppsRequest& req);
+  // Replaces the config fields named in `fields` (see api/app_config.h) and keeps the rest; validated like
+  // CreateApp. When a version is active its route is rebuilt at once (same key: instances keep running).
+  Result<pb::UpdateAppConfigResponse> UpdateAppConfig(const Principal& p, const pb::UpdateAppConfigRequest& req,
+                                                      const std::vector<std::string>& fields);
+  Result<pb::GetAppStateResponse> GetAppState(const Principal& p, const pb::GetAppStateRequest& req);
+  Result<pb::ListAppReplicasResponse> ListAppReplicas(const Principal& p, const pb::ListAppReplicasRequest& req);
   Result<pb::DeleteAppResponse> DeleteApp(const Principal& p, const pb::DeleteAppRequest& req);
   Result<pb::SaveDraftResponse> SaveDraft(const Principal& p, const pb::SaveDraftRequest& req);
   Result<pb::GetDraftInfoResponse> GetDraftInfo(const Principal& p, const pb::GetDraftInfoRequest& req);

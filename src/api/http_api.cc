@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "api/app_config.h"
 #include "api/proto_json.h"
 #include "common/names.h"
 #include "http/server.h"
@@ -39,6 +40,15 @@ HttpApi::HttpApi(ComputeService* service, Authenticator* auth, boost::asio::thre
 template <typename Req, typename Resp>
 void HttpApi::Unary(http::Router* router, const char* method, const char* pattern, const char* name,
                     Result<Resp> (ComputeService::*fn)(const Principal&, const Req&)) {
+  UnaryWith<Req, Resp>(router, method, pattern, name,
+                       [this, fn](const Principal& p, const Req& msg, const http::Request&) {
+                         return (service_->*fn)(p, msg);
+                       });
+}
+
+template <typename Req, typename Resp>
+void HttpApi::UnaryWith(http::Router* router, const char* method, const char* pattern, const char* name,
+                        std::function<Result<Resp>(const Principal&, const Req&, const http::Request&)> fn) {
   router->Add(method, pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
     boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
       auto run = [&]() -> Result<Resp> {
@@ -49,7 +59,7 @@ void HttpApi::Unary(http::Router* router, const char* method, const char* patter
         IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
         IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
         IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
-        return (service_->*fn)(p, msg);
+        return fn(p, msg, *req);
       };
       auto result = run();
       respond(result.ok() ? JsonResponse(*result) : http::ErrorResponse(result.status()));
@@ -179,6 +189,17 @@ void HttpApi::Register(http::Router* router) {
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/builds/{build_id}/log", "GetBuildLog",
         &S::GetBuildLog);
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/logs", "GetAppLogs", &S::GetAppLogs);
+  UnaryWith<pb::UpdateAppConfigRequest, pb::UpdateAppConfigResponse>(
+      router, "PATCH", "/v1/ignite/app/{organization_name}/{app_name}/config", "UpdateAppConfig",
+      [this](const Principal& p, const pb::UpdateAppConfigRequest& msg, const http::Request& req)
+          -> Result<pb::UpdateAppConfigResponse> {
+        // The body was parsed into `msg` already; its keys say which fields to replace.
+        IGNITE_ASSIGN_OR_RETURN(auto fields, ConfigFieldsInBody(req.raw.body()));
+        return service_->UpdateAppConfig(p, msg, fields);
+      });
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/state", "GetAppState", &S::GetAppState);
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/replicas", "ListAppReplicas",
+        &S::ListAppReplicas);
   Unary(router, "POST", "/v1/ignite/compile/{deploy_id}/cancel", "CancelCompile", &S::CancelCompile);
   router->Add("GET", "/v1/ignite/compile/{deploy_id}/logs",
               [this](std::shared_ptr<http::Request> req, http::Responder respond) {

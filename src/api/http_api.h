@@ -21,6 +21,10 @@ class HttpApi {
   template <typename Req, typename Resp>
   void Unary(http::Router* router, const char* method, const char* pattern, const char* name,
              Result<Resp> (ComputeService::*fn)(const Principal&, const Req&));
+  // As Unary, for a method that also gets the HTTP request (e.g. to see which body fields were present).
+  template <typename Req, typename Resp>
+  void UnaryWith(http::Router* router, const char* method, const char* pattern, const char* name,
+                 std::function<Result<Resp>(const Principal&, const Req&, const http::Request&)> fn);
   // Routes whose request body is a raw payload and whose answer is NDJSON InvokeResponse frames (Invoke,
   // TestDraft, TestAppVersion).
   using InvokeFn = std::function<Result<gateway::InvokeResult>(const Principal&, const http::Request&,

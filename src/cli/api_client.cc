@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 #include "dodil/ignite/v1/ignite_common.pb.h"
 
@@ -199,6 +200,44 @@ Result<v1::ListAppVersionsResponse> ApiClient::ListAppVersions(const AppRef& app
 Result<v1::GetAppVersionResponse> ApiClient::GetAppVersion(const AppRef& app, uint32_t version) {
   return CallFor<v1::GetAppVersionResponse>(*this, http::Verb::get,
                                             fmt::format("{}/versions/{}", AppPath(app), version), nullptr);
+}
+
+Result<v1::UpdateAppConfigResponse> ApiClient::UpdateAppConfig(const AppRef& app,
+                                                               const v1::UpdateAppConfigRequest& request,
+                                                               const std::vector<std::string>& fields) {
+  // Print every field (defaults too), then keep only the named ones: a flag set to 0 or "" must be sent.
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string full;
+  auto printed = google::protobuf::util::MessageToJsonString(request, &full, options);
+  if (!printed.ok()) return Internal(fmt::format("cannot encode the request: {}", std::string(printed.message())));
+  nlohmann::json all = nlohmann::json::parse(full);
+  nlohmann::json body = nlohmann::json::object();
+  for (const std::string& f : fields) {
+    size_t dot = f.find('.');
+    if (dot == std::string::npos) {
+      body[f] = all.contains(f) ? all[f] : nlohmann::json::object();
+    } else {
+      std::string parent = f.substr(0, dot), child = f.substr(dot + 1);
+      const nlohmann::json& sub = all.contains(parent) ? all[parent] : nlohmann::json::object();
+      body[parent][child] = sub.contains(child) ? sub[child] : nlohmann::json(0);
+    }
+  }
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/json");
+  headers.emplace_back("Content-Type", "application/json");
+  v1::UpdateAppConfigResponse response;
+  IGNITE_RETURN_IF_ERROR(Exchange(http::Verb::patch, AppPath(app) + "/config", headers, body.dump(), &response));
+  return response;
+}
+
+Result<v1::GetAppStateResponse> ApiClient::GetAppState(const AppRef& app) {
+  return CallFor<v1::GetAppStateResponse>(*this, http::Verb::get, AppPath(app) + "/state", nullptr);
+}
+
+Result<v1::ListAppReplicasResponse> ApiClient::ListAppReplicas(const AppRef& app) {
+  return CallFor<v1::ListAppReplicasResponse>(*this, http::Verb::get, AppPath(app) + "/replicas", nullptr);
 }
 
 Result<v1::RollbackAppResponse> ApiClient::RollbackApp(const AppRef& app, uint32_t version) {

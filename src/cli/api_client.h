@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <google/protobuf/message.h>
 
@@ -58,6 +59,13 @@ class ApiClient {
   Result<v1::GetAppResponse> GetApp(const AppRef& app);
   Result<v1::ListAppsResponse> ListApps(const std::string& org, uint32_t limit, const std::string& cursor);
   Result<v1::DeleteAppResponse> DeleteApp(const AppRef& app);
+  // PATCH .../config with exactly the fields named in `fields` (proto names; "limits.timeout_secs",
+  // "scaling.max_replicas" for one sub-field), each sent even when it is at its default value: the server
+  // replaces the fields present in the body and keeps the rest.
+  Result<v1::UpdateAppConfigResponse> UpdateAppConfig(const AppRef& app, const v1::UpdateAppConfigRequest& request,
+                                                      const std::vector<std::string>& fields);
+  Result<v1::GetAppStateResponse> GetAppState(const AppRef& app);
+  Result<v1::ListAppReplicasResponse> ListAppReplicas(const AppRef& app);
   Result<v1::SaveDraftResponse> SaveDraft(const AppRef& app, const v1::SaveDraftRequest& request);
   Result<v1::GetDraftInfoResponse> GetDraftInfo(const AppRef& app);
   Result<v1::PublishDraftResponse> PublishDraft(const AppRef& app);

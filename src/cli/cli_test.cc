@@ -376,7 +376,8 @@ constexpr const char* kDeployId = "01J9Z3V7K2M4X8Q5R6T7W8Y9ZA";
 TEST(Cli, NewCommandsHaveHelpWithExamples) {
   for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
            {"draft", "compile"}, {"draft", "compile-logs"}, {"draft", "cancel"}, {"draft", "test"},
-           {"version", "test"}, {"version", "code"}, {"app", "logs"}}) {
+           {"version", "test"}, {"version", "code"}, {"app", "logs"}, {"app", "update"}, {"app", "state"},
+           {"app", "replicas"}}) {
     FakeWorld w;
     cmd.push_back("--help");
     EXPECT_EQ(RunIn(w, cmd), 0) << cmd[0] << " " << cmd[1];
@@ -711,6 +712,62 @@ TEST(Cli, AppLogs) {
   j.script.Reply(200, R"({"lines":[{"timestampMs":"5","message":"m"}]})");
   ASSERT_EQ(RunIn(j, {"app", "logs", "hello", "-o", "json"}), 0);
   EXPECT_EQ(nlohmann::json::parse(j.out.str())["lines"][0]["message"], "m");
+}
+
+TEST(Cli, AppUpdateSendsOnlyTheFlagsGiven) {
+  FakeWorld w;
+  w.script.Reply(200, R"({"app":{"id":"org/hello","description":"d","maxConcurrency":0}})");
+  ASSERT_EQ(RunIn(w, {"app", "update", "hello", "--description", "d", "--max-concurrency", "0", "--timeout-secs",
+                    "30", "--env", "A=1"}),
+            0)
+      << w.err.str();
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::patch);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/app/org/hello/config");
+  auto body = nlohmann::json::parse(w.script.sent[0].body);
+  EXPECT_EQ(body, nlohmann::json::parse(
+                      R"({"description":"d","max_concurrency":0,"limits":{"timeout_secs":30},"env":{"A":"1"}})"));
+  EXPECT_TRUE(Contains(w.out.str(), "Updated app org/hello"));
+
+  FakeWorld none;
+  EXPECT_EQ(RunIn(none, {"app", "update", "hello"}), 1);
+  EXPECT_TRUE(none.script.sent.empty());
+  EXPECT_TRUE(Contains(none.err.str(), "nothing to update"));
+
+  FakeWorld bad;
+  EXPECT_EQ(RunIn(bad, {"app", "update", "hello", "--env", "NOEQUALS"}), 1);
+  EXPECT_TRUE(bad.script.sent.empty());
+}
+
+TEST(Cli, AppStateAndReplicas) {
+  const char* replicas = R"({"replicaId":"hello-01AB","version":2,"state":"ready","inflight":0,
+      "startedAtMs":"1716900000000","lastUsedAtMs":"1716900000500","pid":4242})";
+  FakeWorld w;
+  w.script.Reply(200, std::string(R"({"deploymentState":"DEPLOYMENT_STATE_ACTIVE","activeVersion":2,)") +
+                          R"("liveReplicas":1,"replicas":[)" + replicas + "]}");
+  ASSERT_EQ(RunIn(w, {"app", "state", "org:hello"}), 0) << w.err.str();
+  EXPECT_EQ(w.script.sent[0].verb, http::Verb::get);
+  EXPECT_EQ(w.script.sent[0].target, "/v1/ignite/app/org/hello/state");
+  EXPECT_TRUE(Contains(w.out.str(), "Active version:    2")) << w.out.str();
+  EXPECT_TRUE(Contains(w.out.str(), "Live replicas:     1")) << w.out.str();
+  EXPECT_TRUE(Contains(w.out.str(), "hello-01AB")) << w.out.str();
+
+  FakeWorld r;
+  r.script.Reply(200, std::string(R"({"replicas":[)") + replicas + "]}");
+  ASSERT_EQ(RunIn(r, {"app", "replicas", "hello"}), 0) << r.err.str();
+  EXPECT_EQ(r.script.sent[0].target, "/v1/ignite/app/org/hello/replicas");
+  EXPECT_TRUE(Contains(r.out.str(), "REPLICA")) << r.out.str();
+  EXPECT_TRUE(Contains(r.out.str(), "4242"));
+  EXPECT_TRUE(Contains(r.out.str(), "2024-05-28 12:40:00 UTC")) << r.out.str();
+
+  FakeWorld j;
+  j.script.Reply(200, std::string(R"({"replicas":[)") + replicas + "]}");
+  ASSERT_EQ(RunIn(j, {"app", "replicas", "hello", "-o", "json"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(j.out.str())["replicas"][0]["pid"], 4242);
+
+  FakeWorld empty;
+  empty.script.Reply(200, "{}");
+  ASSERT_EQ(RunIn(empty, {"app", "replicas", "hello"}), 0);
+  EXPECT_TRUE(Contains(empty.out.str(), "No replicas"));
 }
 
 // ---- Asynchronous invocation and executions ----

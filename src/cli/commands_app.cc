@@ -1,5 +1,6 @@
-// `app` (aliases `function`, `fn`): create, get, list, delete, logs (reference 3.5).
+// `app` (aliases `function`, `fn`): create, get, list, update, delete, state, replicas, logs (reference 3.5).
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,18 @@ std::string StateLabel(v1::DeploymentState state) {
   return EnumLabel(v1::DeploymentState_Name(state), "DEPLOYMENT_STATE_");
 }
 
+// --env KEY=VALUE flags into a map.
+Status ParseEnv(const std::vector<std::string>& env, google::protobuf::Map<std::string, std::string>* out) {
+  for (const std::string& kv : env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return LocalError(fmt::format("--env \"{}\": write it as KEY=VALUE", kv));
+    }
+    (*out)[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return OkStatus();
+}
+
 Status CreateApp(CommandContext& ctx, const CreateOptions& opts) {
   IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.name));
   v1::CreateAppRequest request;
@@ -58,13 +71,7 @@ Status CreateApp(CommandContext& ctx, const CreateOptions& opts) {
     request.mutable_scaling()->set_reserved(opts.reserved);
   }
   request.set_max_concurrency(opts.max_concurrency);
-  for (const std::string& kv : opts.env) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return LocalError(fmt::format("--env \"{}\": write it as KEY=VALUE", kv));
-    }
-    (*request.mutable_env())[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  IGNITE_RETURN_IF_ERROR(ParseEnv(opts.env, request.mutable_env()));
   if (!opts.runtime.empty()) {
     IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.runtime));
     *request.mutable_runtime() = runtime;
@@ -116,6 +123,82 @@ Status GetApp(CommandContext& ctx, const std::string& id) {
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   IGNITE_ASSIGN_OR_RETURN(v1::GetAppResponse response, client->GetApp(ref));
   return Emit(ctx, response, [&] { return DescribeApp(response.app()); });
+}
+
+// `app update`: the create flags; only those given on the command line are sent (and so changed).
+struct UpdateOptions {
+  std::string id;
+  CreateOptions values;
+  std::map<std::string, CLI::Option*> flags;  // proto field path -> its flag
+};
+
+Status UpdateApp(CommandContext& ctx, const UpdateOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  const CreateOptions& v = opts.values;
+  v1::UpdateAppConfigRequest request;
+  std::vector<std::string> fields;
+  for (const auto& [field, flag] : opts.flags) {
+    if (flag->count() == 0) continue;
+    fields.push_back(field);
+    if (field == "description") request.set_description(v.description);
+    else if (field == "resource_tier") {
+      IGNITE_ASSIGN_OR_RETURN(v1::ResourceTier tier, TierFromFlag(v.tier));
+      request.set_resource_tier(tier);
+    } else if (field == "limits.memory_mb") request.mutable_limits()->set_memory_mb(v.memory);
+    else if (field == "limits.cpu_millicores") request.mutable_limits()->set_cpu_millicores(v.cpu);
+    else if (field == "limits.timeout_secs") request.mutable_limits()->set_timeout_secs(v.timeout_secs);
+    else if (field == "scaling.max_replicas") request.mutable_scaling()->set_max_replicas(v.max_replicas);
+    else if (field == "scaling.reserved") request.mutable_scaling()->set_reserved(v.reserved);
+    else if (field == "max_concurrency") request.set_max_concurrency(v.max_concurrency);
+    else if (field == "env") IGNITE_RETURN_IF_ERROR(ParseEnv(v.env, request.mutable_env()));
+  }
+  if (fields.empty()) {
+    return LocalError("nothing to update: give at least one flag, e.g. --description or --max-concurrency "
+                      "(see `app update --help`)");
+  }
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::UpdateAppConfigResponse response, client->UpdateAppConfig(ref, request, fields));
+  return Emit(ctx, response, [&] {
+    return fmt::format("Updated app {}\n", response.app().id().empty() ? ref.id() : response.app().id()) +
+           DescribeApp(response.app());
+  });
+}
+
+Table ReplicaTable(const google::protobuf::RepeatedPtrField<v1::ReplicaInfo>& replicas) {
+  Table table{{"REPLICA", "VERSION", "STATE", "INFLIGHT", "PID", "STARTED", "LAST USED"}, {}};
+  for (const v1::ReplicaInfo& r : replicas) {
+    table.rows.push_back({r.replica_id(), r.version() > 0 ? std::to_string(r.version()) : "draft", r.state(),
+                          std::to_string(r.inflight()), std::to_string(r.pid()), FormatTimeMs(r.started_at_ms()),
+                          FormatTimeMs(r.last_used_at_ms())});
+  }
+  return table;
+}
+
+Status AppState(CommandContext& ctx, const std::string& id) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(id));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::GetAppStateResponse response, client->GetAppState(ref));
+  return Emit(ctx, response, [&] {
+    std::string text = RenderKeyValues({
+        {"App", ref.id()},
+        {"State", StateLabel(response.deployment_state())},
+        {"Active version", response.active_version() > 0 ? std::to_string(response.active_version()) : "none"},
+        {"Live replicas", std::to_string(response.live_replicas())},
+        {"Waiting requests", std::to_string(response.waiting_requests())},
+    });
+    if (!response.replicas().empty()) text += "\n" + ReplicaTable(response.replicas()).Render();
+    return text;
+  });
+}
+
+Status AppReplicas(CommandContext& ctx, const std::string& id) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(id));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  IGNITE_ASSIGN_OR_RETURN(v1::ListAppReplicasResponse response, client->ListAppReplicas(ref));
+  return Emit(ctx, response, [&] {
+    if (response.replicas().empty()) return fmt::format("No replicas of {} are running.\n", ref.id());
+    return ReplicaTable(response.replicas()).Render();
+  });
 }
 
 struct ListOptions {
@@ -178,7 +261,7 @@ constexpr const char* kIdHelp = kAppIdHelp;
 }  // namespace
 
 void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
-  CLI::App* app = AddGroup(parent, ctx, "app", "Create, inspect, list and delete apps (functions)");
+  CLI::App* app = AddGroup(parent, ctx, "app", "Create, inspect, update, list and delete apps (functions)");
   app->alias("function");
   app->alias("fn");
 
@@ -215,6 +298,51 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
                                   [&ctx, list] { return ListApps(ctx, *list); });
   list_cmd->add_option("--limit", list->limit, "At most this many apps per page");
   list_cmd->add_option("--cursor", list->cursor, "Continue from a previous page's cursor");
+
+  auto update = std::make_shared<UpdateOptions>();
+  CLI::App* update_cmd = AddCommand(*app, ctx, "update", "Change an app's configuration (only the flags given)",
+                                    [&ctx, update] { return UpdateApp(ctx, *update); });
+  update_cmd->add_option("id", update->id, kIdHelp)->required();
+  CreateOptions& u = update->values;
+  update->flags["description"] = update_cmd->add_option("--description", u.description, "What the app does");
+  update->flags["resource_tier"] =
+      update_cmd->add_option("-t,--tier", u.tier, "Resource tier: small, medium, large or xlarge")
+          ->check(CLI::IsMember({"small", "medium", "large", "xlarge"}));
+  update->flags["limits.memory_mb"] = update_cmd->add_option("--memory", u.memory, "Memory limit in MB (0 = tier's)");
+  update->flags["limits.cpu_millicores"] =
+      update_cmd->add_option("--cpu", u.cpu, "CPU limit in millicores (0 = tier's)");
+  update->flags["limits.timeout_secs"] =
+      update_cmd->add_option("--timeout-secs", u.timeout_secs, "Execution timeout in seconds (0 = 120, at most 900)");
+  update->flags["scaling.max_replicas"] =
+      update_cmd->add_option("--max-replicas", u.max_replicas, "Maximum instances (0 = default 10)");
+  update->flags["scaling.reserved"] =
+      update_cmd->add_option("--reserved", u.reserved, "Instances kept warm even when idle");
+  update->flags["max_concurrency"] = update_cmd->add_option(
+      "--max-concurrency", u.max_concurrency, "Concurrent executions per instance (0 = default 100)");
+  update->flags["env"] =
+      update_cmd->add_option("--env", u.env, "Environment variable KEY=VALUE (repeatable; replaces all env vars)")
+          ->allow_extra_args(false);
+  update_cmd->footer(
+      "Flags not given keep their value. --env replaces the whole environment. Scaling and concurrency apply to\n"
+      "the active version at once; running instances keep running (new env reaches new instances).\n\n"
+      "Examples:\n"
+      "  app update hello --max-concurrency 10 --max-replicas 3\n"
+      "  app update org:worker --description \"Resizes images\" --env LOG_LEVEL=info");
+
+  auto state_id = std::make_shared<std::string>();
+  CLI::App* state_cmd = AddCommand(*app, ctx, "state", "Show the app's deployment state and running replicas",
+                                   [&ctx, state_id] { return AppState(ctx, *state_id); });
+  state_cmd->add_option("id", *state_id, kIdHelp)->required();
+  state_cmd->footer("Examples:\n  app state hello\n  app state org:hello -o json");
+
+  auto replicas_id = std::make_shared<std::string>();
+  CLI::App* replicas_cmd = AddCommand(*app, ctx, "replicas", "List the app's running instances (replicas)",
+                                      [&ctx, replicas_id] { return AppReplicas(ctx, *replicas_id); });
+  replicas_cmd->add_option("id", *replicas_id, kIdHelp)->required();
+  replicas_cmd->footer(
+      "States: starting (not answered yet), ready (idle), busy (executions in flight), retiring (its version\n"
+      "was replaced; it stops after its in-flight executions).\n\n"
+      "Examples:\n  app replicas hello\n  app replicas org:hello -o json");
 
   auto delete_id = std::make_shared<std::string>();
   CLI::App* delete_cmd = AddCommand(*app, ctx, "delete", "Delete an app with its draft and versions",

@@ -46,7 +46,11 @@ BodyStream::Next BodyStream::Pop(std::string* chunk) {
   if (!chunks_.empty()) {
     *chunk = std::move(chunks_.front());
     chunks_.pop_front();
-    buffered_ -= chunk->size();
+    while (!chunks_.empty()) {
+      chunk->append(chunks_.front());
+      chunks_.pop_front();
+    }
+    buffered_ = 0;
     space_.notify_all();
     return Next::kChunk;
   }

@@ -27,6 +27,7 @@ class BodyStream {
   // is available; it must only schedule work, never block.
   void SetWaker(std::function<void()> waker);
   enum class Next { kChunk, kEnd, kWait };
+  // Takes everything queued as one chunk (fewer, larger writes), kEnd once closed and drained, else kWait.
   Next Pop(std::string* chunk);
   void Abort();
 

@@ -121,6 +121,7 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
   inst->process = std::move(process).value();
   inst->inflight = 1;
   inst->idle_timeout = spec.idle_timeout;
+  inst->started_at_ms = clock_->NowUnixMs();
   inst->last_used = clock_->Now();
   pool.push_back(inst);
   return Lease(this, inst, true);
@@ -197,6 +198,29 @@ void InstanceManager::StopAll() {
   for (auto& [key, pool] : all) {
     for (auto& inst : pool) inst->process->Stop(2000);
   }
+}
+
+std::vector<ReplicaSnapshot> InstanceManager::Replicas(const std::string& key_prefix) {
+  std::vector<ReplicaSnapshot> out;
+  std::lock_guard<std::mutex> l(mu_);
+  auto now = clock_->Now();
+  int64_t now_ms = clock_->NowUnixMs();
+  for (auto it = pools_.lower_bound(key_prefix); it != pools_.end() && it->first.starts_with(key_prefix); ++it) {
+    for (const auto& inst : it->second) {
+      if (inst->process->Exited(nullptr)) continue;
+      ReplicaSnapshot r;
+      r.key = inst->key;
+      r.replica_id = inst->replica_id;
+      r.state = inst->retired ? "retiring" : !inst->served ? "starting" : inst->inflight > 0 ? "busy" : "ready";
+      r.inflight = inst->inflight;
+      r.started_at_ms = inst->started_at_ms;
+      r.last_used_at_ms =
+          now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(now - inst->last_used).count();
+      r.pid = inst->process->pid();
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
 }
 
 int InstanceManager::WaitingCount(const std::string& key) {

@@ -25,6 +25,7 @@ struct Instance {
   std::string replica_id;
   std::unique_ptr<Process> process;
   std::chrono::milliseconds idle_timeout{0};
+  int64_t started_at_ms = 0;  // wall clock, when it was spawned
   int inflight = 0;      // guarded by InstanceManager::mu_
   bool retired = false;  // guarded by InstanceManager::mu_
   std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
@@ -49,6 +50,17 @@ class Lease {
   InstanceManager* manager_;
   std::shared_ptr<Instance> instance_;
   bool cold_;
+};
+
+// What an instance is doing, for state reporting.
+struct ReplicaSnapshot {
+  std::string key;  // its pool key, "org/app@3"
+  std::string replica_id;
+  std::string state;  // "starting" (not answered yet), "ready", "busy" (in flight), "retiring"
+  int inflight = 0;
+  int64_t started_at_ms = 0;
+  int64_t last_used_at_ms = 0;
+  pid_t pid = 0;
 };
 
 class InstanceManager {
@@ -84,6 +96,9 @@ class InstanceManager {
   void StopAll();
   // Instances currently alive for `key` (for tests and state reporting).
   int LiveCount(const std::string& key);
+  // Every instance whose key starts with `key_prefix` (e.g. "org/app@"), alive or finishing, by key then
+  // start time.
+  std::vector<ReplicaSnapshot> Replicas(const std::string& key_prefix);
   // Callers waiting for capacity on `key`.
   int WaitingCount(const std::string& key);
   // Stops instances idle for longer than their spec's idle timeout, and drops dead ones. Returns how many

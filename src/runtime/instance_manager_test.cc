@@ -227,5 +227,43 @@ TEST(InstanceManagerTest, LaunchFailureIsReturned) {
   EXPECT_EQ(a.status().code(), StatusCode::kInternal);
 }
 
+TEST(InstanceManagerTest, ReplicasReportsStateOfEveryInstanceUnderThePrefix) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  int64_t t0 = clock.NowUnixMs();
+  auto a = m.Acquire(Spec("org/hello@1"));
+  ASSERT_TRUE(a.ok());
+  auto other = m.Acquire(Spec("org/hello2@1"));  // another app: not under "org/hello@"
+  ASSERT_TRUE(other.ok());
+  auto reps = m.Replicas("org/hello@");
+  ASSERT_EQ(reps.size(), 1u);
+  EXPECT_EQ(reps[0].key, "org/hello@1");
+  EXPECT_EQ(reps[0].state, "starting");
+  EXPECT_EQ(reps[0].inflight, 1);
+  EXPECT_EQ(reps[0].started_at_ms, t0);
+  EXPECT_EQ(reps[0].pid, 1);
+  m.MarkServed(a->instance());
+  EXPECT_EQ(m.Replicas("org/hello@")[0].state, "busy");
+  { auto done = std::move(a).value(); }
+  clock.Advance(std::chrono::milliseconds(5000));
+  reps = m.Replicas("org/hello@");
+  EXPECT_EQ(reps[0].state, "ready");
+  EXPECT_EQ(reps[0].inflight, 0);
+  EXPECT_EQ(reps[0].last_used_at_ms, t0);
+  EXPECT_EQ(reps[0].started_at_ms, t0);
+
+  // A retired instance still busy is "retiring" until it finishes; then it is gone.
+  auto b = m.Acquire(Spec("org/hello@1"));
+  ASSERT_TRUE(b.ok());
+  m.Retire("org/hello@1");
+  reps = m.Replicas("org/hello@");
+  ASSERT_EQ(reps.size(), 1u);
+  EXPECT_EQ(reps[0].state, "retiring");
+  { auto done = std::move(b).value(); }
+  EXPECT_TRUE(m.Replicas("org/hello@").empty());
+}
+
 }  // namespace
 }  // namespace ignite::runtime
