@@ -52,13 +52,14 @@ void HttpApi::UnaryWith(http::Router* router, const char* method, const char* pa
   router->Add(method, pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
     boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
       auto run = [&]() -> Result<Resp> {
+        // Identity first: an unauthenticated caller learns nothing about the request's validity.
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
         Req msg;
         const std::string& body = req->raw.body();
         if (body.find_first_not_of(" \t\r\n") != std::string::npos) IGNITE_RETURN_IF_ERROR(JsonToMessage(body, &msg));
         IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
         IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
         IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-        IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
         return fn(p, msg, *req);
       };
       auto result = run();
@@ -95,8 +96,8 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
         return body->Push(Frame(chunk));
       };
       auto run = [&]() -> Result<gateway::InvokeResult> {
-        IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
         IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+        IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
         gateway::InvokeCall call;
         call.payload = std::move(req->raw.body());
         for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -137,9 +138,9 @@ void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Respon
       return body->Push("{\"result\":" + MessageToJson(e) + "}\n");
     };
     auto run = [&]() -> Status {
+      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
       pb::StreamCompileLogsRequest msg;
       IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
       return service_->StreamCompileLogs(p, msg, send);
     };
     Status st = run();
