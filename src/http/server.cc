@@ -38,11 +38,18 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_->body_limit);
     parser_->header_limit(options_->header_limit);
-    // The first request gets the read timeout; an idle keep-alive connection the idle timeout. Both bound how
-    // long a slow or silent client can hold the connection.
-    stream_.expires_after(requests_ == 0 ? options_->read_timeout : options_->idle_timeout);
-    beast::http::async_read(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    // A new connection must send its request header within the header timeout, and a keep-alive connection
+    // its next one within the idle timeout; the body then gets the read timeout. Slow or silent clients
+    // (slowloris) hold a connection only that long, and never a thread.
+    stream_.expires_after(requests_ == 0 ? options_->header_timeout : options_->idle_timeout);
+    beast::http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec,
+                                                                                          size_t) {
+      if (ec) return self->OnRead(ec);
+      if (self->parser_->is_done()) return self->OnRead(ec);
+      self->stream_.expires_after(self->options_->read_timeout);
+      beast::http::async_read(self->stream_, self->buffer_, *self->parser_,
+                              [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
+    });
   }
 
   void OnRead(beast::error_code ec) {

@@ -27,8 +27,10 @@ struct ServerOptions {
   int threads = 2;
   uint64_t body_limit = 256ull << 20;  // Larger bodies get 413.
   uint32_t header_limit = 64 << 10;
-  // A client must send a complete request header (and body) within this time, so slow clients cannot hold a
-  // worker's connection slots forever.
+  // A new connection must send its request header within header_timeout, then the body within
+  // read_timeout; answers must be taken at least one chunk per read_timeout. Slow clients cannot hold
+  // connections forever, and no thread waits on them.
+  std::chrono::seconds header_timeout{10};
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds idle_timeout{75};  // Keep-alive connections idle this long are closed.
 };

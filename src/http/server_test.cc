@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -75,6 +76,25 @@ TEST_F(ServerTest, UnknownRoutesAndMethodsGetErrorBodies) {
 TEST_F(ServerTest, RejectsOversizedBodies) {
   auto res = Call(server_->port(), beast::http::verb::post, "/echo/x", std::string(4096, 'a'));
   EXPECT_EQ(res.result_int(), 413);
+}
+
+TEST(SlowClientTest, ASilentConnectionIsClosedAfterTheHeaderTimeout) {
+  Router router;
+  ServerOptions opts;
+  opts.threads = 1;
+  opts.header_timeout = std::chrono::seconds(1);
+  Server server(opts, &router);
+  ASSERT_TRUE(server.Start().ok());
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  asio::write(s, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n")));  // never finishes the header
+  auto start = std::chrono::steady_clock::now();
+  char buf[16];
+  boost::system::error_code ec;
+  s.read_some(asio::buffer(buf), ec);  // returns when the server closes the connection
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(ErrorResponseTest, HasDecidedShape) {
