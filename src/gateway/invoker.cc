@@ -189,8 +189,8 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, c
       return fail(499, "the caller went away");
     }
     if (ex.ec == beast::error::timeout) {
-      // The handler is stuck; replace the instance rather than leave it occupied.
-      instances_->Retire(route.spec.key);
+      // The handler is stuck; replace this instance rather than leave it occupied.
+      instances_->RetireInstance(lease->instance());
       return fail(504, fmt::format("{} did not answer within its execution timeout of {}s (execution {}); raise "
                                    "it with --timeout-secs (at most 900)",
                                    route.app_id, route.timeout.count(), result.execution_id));
@@ -206,7 +206,7 @@ Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, c
     }
     if (how.empty()) {
       // Alive but misbehaving: take it out of service all the same.
-      instances_->Retire(route.spec.key);
+      instances_->RetireInstance(lease->instance());
     }
     return fail(502, fmt::format(
         "the instance {} of {} {} before answering (execution {}); the next invocation starts a new instance. "

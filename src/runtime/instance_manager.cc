@@ -169,6 +169,12 @@ void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
   to_stop->process->Stop(2000);
 }
 
+void InstanceManager::RetireInstance(Instance& instance) {
+  std::lock_guard<std::mutex> l(mu_);
+  instance.retired = true;
+  capacity_.notify_all();
+}
+
 void InstanceManager::Retire(const std::string& key) {
   std::vector<std::shared_ptr<Instance>> idle;
   {

@@ -92,6 +92,9 @@ class InstanceManager {
   static constexpr int kCrashesBeforeBackoff = 2;
   // Stops serving `key` (see class comment).
   void Retire(const std::string& key);
+  // Takes one instance out of service (it hung or misbehaved): no new requests; it stops once its in-flight
+  // requests are released. Its siblings keep serving.
+  void RetireInstance(Instance& instance);
   // Stops every instance now.
   void StopAll();
   // Instances currently alive for `key` (for tests and state reporting).

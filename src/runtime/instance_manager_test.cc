@@ -216,6 +216,24 @@ TEST(InstanceManagerTest, ScalesOutThenQueuesThenRejects) {
   EXPECT_EQ(st.launched, 2);
 }
 
+TEST(InstanceManagerTest, RetiringOneInstanceKeepsItsSiblings) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec spec = Spec("k");
+  spec.max_concurrency = 1;
+  auto stuck = m.Acquire(spec);
+  auto healthy = m.Acquire(spec);
+  ASSERT_TRUE(stuck.ok() && healthy.ok());
+  ASSERT_EQ(st.launched, 2);
+  m.RetireInstance(stuck->instance());
+  EXPECT_EQ(st.stopped, 0);  // stops when its request is released
+  { Lease done = std::move(stuck).value(); }
+  EXPECT_EQ(st.stopped, 1);
+  EXPECT_EQ(m.LiveCount("k"), 1);
+}
+
 TEST(InstanceManagerTest, LaunchFailureIsReturned) {
   FakeState st;
   st.fail_launch = true;
