@@ -787,10 +787,9 @@ Result<pb::GetAppCodeResponse> ComputeService::GetAppCode(const Principal& p, co
     }
     if (!v.ok()) return v.status();
     hash = v->code_hash;
-    if (auto b = deps_.store->GetBuild(v->build_id); b.ok()) {
-      if (auto d = deps_.store->GetDraft(p.org_id, app.name); d.ok() && *d && (*d)->code_hash == hash) {
-        resp.set_file_name((*d)->file_name);
-      }
+    // Versions do not keep the upload's file name; the draft does, while it still holds the same code.
+    if (auto d = deps_.store->GetDraft(p.org_id, app.name); d.ok() && *d && (*d)->code_hash == hash) {
+      resp.set_file_name((*d)->file_name);
     }
   }
   IGNITE_ASSIGN_OR_RETURN(std::string code, deps_.blobs->Get(hash));
