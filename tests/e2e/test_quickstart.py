@@ -25,7 +25,7 @@ def test_seed_commands_as_written(platform, tmp_path):
     assert b"org/hello" in p.stdout
     platform.ok("draft", "save", "org:hello", "--code", str(app_dir))
     p = platform.ok("draft", "publish", "org:hello")
-    assert b"1" in p.stdout
+    assert b"version 1" in p.stdout
     out = invoke(platform, "org:hello", '{"name": "world"}')
     body = json.loads(out)
     assert body["greeting"] == "Hello, world!"
