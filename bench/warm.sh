@@ -92,17 +92,21 @@ declare -A URL=(
   [nginx_unix]="http://127.0.0.1:$NGINX_UNIX_PORT/"
   [nginx_tcp]="http://127.0.0.1:$NGINX_TCP_PORT/"
   [platform]="$INVOKE_URL"
+  [platform_url]="$IGNITED_URL/"
 )
-TARGETS=(direct nginx_tcp nginx_unix platform)
+TARGETS=(direct nginx_tcp nginx_unix platform platform_url)
+PLATFORM_TARGETS=(platform platform_url)
 
 # run_wrk TARGET CONNS SECONDS: prints wrk's RESULT line.
 run_wrk() {
-  local target=$1 c=$2 secs=$3 t=1 token="" expect="Hello, bench!"
+  local target=$1 c=$2 secs=$3 t=1 token="" expect="Hello, bench!" host=()
   ((c == 1)) || t=$WRK_THREADS
   ((t <= c)) || t=$c
   if [ "$target" = platform ]; then token="$TOKEN"; expect='"status":200'; fi
+  # The per-app URL: ignited picks the app from the Host header, like a DNS wildcard would.
+  if [ "$target" = platform_url ]; then token="$TOKEN"; host=(-H "Host: hello-$ORG.ignite.localhost"); fi
   BENCH_TOKEN="$token" BENCH_EXPECT="$expect" BENCH_PAYLOAD="$PAYLOAD" \
-    wrk -t"$t" -c"$c" -d"${secs}s" --timeout 10s -s "$BENCH_DIR/wrk/post.lua" "${URL[$target]}" |
+    wrk -t"$t" -c"$c" -d"${secs}s" --timeout 10s "${host[@]}" -s "$BENCH_DIR/wrk/post.lua" "${URL[$target]}" |
     grep '^RESULT' || die "wrk gave no result for $target"
 }
 
@@ -142,6 +146,7 @@ label() {
     nginx_tcp) echo "nginx -> standalone instance (TCP)" ;;
     nginx_unix) echo "nginx -> platform's instance (unix)" ;;
     platform) echo "platform invoke route (NDJSON)" ;;
+    platform_url) echo "platform per-app URL (plain HTTP)" ;;
   esac
 }
 for c in $CONNS; do
@@ -156,16 +161,18 @@ echo "(the platform route also frames each answer as NDJSON: head, base64 chunk,
 rule
 for c in $CONNS; do
   d50=$(field direct "$c" p50_us) d99=$(field direct "$c" p99_us)
-  p50=$(field platform "$c" p50_us) p99=$(field platform "$c" p99_us) prps=$(field platform "$c" rps)
   echo "$c connection(s): overhead = latency minus direct latency"
+  for pt in "${PLATFORM_TARGETS[@]}"; do
+  p50=$(field "$pt" "$c" p50_us) p99=$(field "$pt" "$c" p99_us) prps=$(field "$pt" "$c" rps)
   for ng in nginx_unix nginx_tcp; do
     n50=$(field "$ng" "$c" p50_us) n99=$(field "$ng" "$c" p99_us) nrps=$(field "$ng" "$c" rps)
-    printf '  %-12s overhead p50 %7s ms, p99 %7s ms; platform overhead p50 %7s ms, p99 %7s ms\n' "$ng:" \
-      "$(sub "$n50" "$d50")" "$(sub "$n99" "$d99")" "$(sub "$p50" "$d50")" "$(sub "$p99" "$d99")"
-    echo "  RATIO c=$c platform/$ng overhead p50: $(ovr_ratio "$((p50 - d50))" "$((n50 - d50))")   p99: $(ovr_ratio "$((p99 - d99))" "$((n99 - d99))")   (aim: <= 1x)"
-    echo "  RATIO c=$c platform/$ng throughput:   $(ratio "$prps" "$nrps")x   (aim: >= 1x)"
-    echo "        c=$c platform/$ng latency p50: $(ratio "$p50" "$n50")x   p99: $(ratio "$p99" "$n99")x"
+    printf '  %-12s overhead p50 %7s ms, p99 %7s ms; %s overhead p50 %7s ms, p99 %7s ms\n' "$ng:" \
+      "$(sub "$n50" "$d50")" "$(sub "$n99" "$d99")" "$pt" "$(sub "$p50" "$d50")" "$(sub "$p99" "$d99")"
+    echo "  RATIO c=$c $pt/$ng overhead p50: $(ovr_ratio "$((p50 - d50))" "$((n50 - d50))")   p99: $(ovr_ratio "$((p99 - d99))" "$((n99 - d99))")   (aim: <= 1x)"
+    echo "  RATIO c=$c $pt/$ng throughput:   $(ratio "$prps" "$nrps")x   (aim: >= 1x)"
+    echo "        c=$c $pt/$ng latency p50: $(ratio "$p50" "$n50")x   p99: $(ratio "$p99" "$n99")x"
   done
-  echo "  RATIO c=$c platform/direct throughput: $(ratio "$prps" "$(field direct "$c" rps)")x; latency p50 $(ratio "$p50" "$d50")x"
+  echo "  RATIO c=$c $pt/direct throughput: $(ratio "$prps" "$(field direct "$c" rps)")x; latency p50 $(ratio "$p50" "$d50")x"
+  done
 done
 rule

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -27,6 +28,9 @@ class Authenticator {
 
   // From an Authorization header value. Unauthenticated when missing, malformed, unknown, wrong or expired.
   Result<Principal> Authenticate(std::string_view authorization_header);
+  // The same answer when it needs no store lookup (a cached token, or a malformed header); nullopt when it
+  // does. Never blocks on I/O, so event loops call it first and go to a pool only on nullopt.
+  std::optional<Result<Principal>> AuthenticateFast(std::string_view authorization_header);
   // Creates a token for an org; returns the full bearer string (the only time the secret exists in the clear).
   // ttl 0 = never expires.
   Result<std::string> IssueToken(const std::string& org_id, const std::string& role, const std::string& description,

@@ -594,6 +594,14 @@ Result<gateway::InvokeResult> ComputeService::Invoke(const Principal& p, const s
   return result;
 }
 
+Status ComputeService::CheckInvoke(const Principal& p, const std::string& org) const { return CheckOrg(p, org); }
+
+Status ComputeService::WhyNotRouted(const Principal& p, const std::string& org, const std::string& app,
+                                    Status not_routed) {
+  IGNITE_RETURN_IF_ERROR(LoadApp(p, org, app).status());
+  return not_routed;
+}
+
 pb::HealthCheckResponse ComputeService::HealthCheck() const {
   pb::HealthCheckResponse r;
   r.set_status("SERVING");

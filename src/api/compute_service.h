@@ -73,6 +73,12 @@ class ComputeService {
   // Runs the invocation; a handler's own error is a result (status 500), not a Status.
   Result<gateway::InvokeResult> Invoke(const Principal& p, const std::string& org, const std::string& app,
                                        gateway::InvokeCall call, const gateway::InvokeSink* sink = nullptr);
+  // The parts of Invoke around the streaming gateway call (Invoker::Start) that HTTP runs on its event loop:
+  // whether `p` may invoke apps of `org` (no I/O), and, on the error path only, why an app is not routed:
+  // NotFound when it does not exist, else `not_routed` (reads the store: call it off the loop).
+  Status CheckInvoke(const Principal& p, const std::string& org) const;
+  Status WhyNotRouted(const Principal& p, const std::string& org, const std::string& app, Status not_routed);
+  const gateway::Invoker* invoker() const { return deps_.invoker; }
   pb::HealthCheckResponse HealthCheck() const;
 
   Result<pb::CompileDraftResponse> CompileDraft(const Principal& p, const pb::CompileDraftRequest& req);

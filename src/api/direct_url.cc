@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "api/on_loop.h"
 #include "http/server.h"
 
 namespace ignite::api {
@@ -70,54 +71,43 @@ bool DirectUrl::Claims(std::string_view host) const {
   return h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void DirectUrl::Handle(std::shared_ptr<http::Request> req, http::Responder respond) {
-  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
-    auto snapshot = routes_->Get();
-    auto target = ResolveHost(req->Header("host"), base_domain_, snapshot);
-    if (!target.ok()) return respond(http::ErrorResponse(target.status()));
-    if (target->port != 80) {
-      return respond(http::ErrorResponse(NotFound(fmt::format(
-          "{}/{} does not expose port {}; compiled apps serve on the default port only", target->org, target->app,
-          target->port))));
-    }
-    const gateway::Route& route = snapshot->at(target->org + "/" + target->app);
-    const std::string method(req->raw.method_string());
-    if (route.allow_unauthenticated && method == "OPTIONS") {
-      // CORS preflight, as the hosted service answers it: any origin, only the content-type header.
-      http::Response r;
-      r.status = 204;
-      r.content_type = "text/plain";
-      AddCors(&r);
-      r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-      r.headers.emplace_back("Access-Control-Allow-Headers", "content-type");
-      r.headers.emplace_back("Access-Control-Max-Age", "600");
-      return respond(std::move(r));
-    }
-    if (!route.allow_unauthenticated) {
-      auto p = auth_->Authenticate(req->Header("authorization"));
-      if (!p.ok()) return respond(http::ErrorResponse(p.status()));
-      if (p->org_name != target->org && target->org != "public") {
-        return respond(http::ErrorResponse(PermissionDenied(fmt::format(
-            "your token belongs to organization \"{}\"; {}/{} can be called only by its own organization",
-            p->org_name, target->org, target->app))));
-      }
-    }
-    if (method == "GET" && req->path == "/" && req->raw.body().empty() && req->raw.target() == "/") {
+void DirectUrl::Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> ex) {
+  auto snapshot = routes_->Get();
+  auto target = ResolveHost(req->Header("host"), base_domain_, snapshot);
+  if (!target.ok()) return ex->Respond(http::ErrorResponse(target.status()));
+  if (target->port != 80) {
+    return ex->Respond(http::ErrorResponse(NotFound(fmt::format(
+        "{}/{} does not expose port {}; compiled apps serve on the default port only", target->org, target->app,
+        target->port))));
+  }
+  // Aliases the snapshot: the route stays valid for the whole call without a copy.
+  std::shared_ptr<const gateway::Route> route(snapshot, &snapshot->at(target->org + "/" + target->app));
+  const std::string method(req->raw.method_string());
+  if (route->allow_unauthenticated && method == "OPTIONS") {
+    // CORS preflight, as the hosted service answers it: any origin, only the content-type header.
+    http::Response r;
+    r.status = 204;
+    r.content_type = "text/plain";
+    AddCors(&r);
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+    r.headers.emplace_back("Access-Control-Allow-Headers", "content-type");
+    r.headers.emplace_back("Access-Control-Max-Age", "600");
+    return ex->Respond(std::move(r));
+  }
+  auto proceed = [this, req, ex, route, target = *target, method]() {
+    if (method == "GET" && req->path == "/" && ex->body_length() == 0 && req->raw.target() == "/") {
       http::Response r;
       r.body = R"({"status":"ok"})";
-      if (route.allow_unauthenticated) AddCors(&r);
-      return respond(std::move(r));
+      if (route->allow_unauthenticated) AddCors(&r);
+      return ex->Respond(std::move(r));
     }
     gateway::InvokeCall call;
-    call.app_id = route.app_id;
+    call.app_id = route->app_id;
     call.method = method;
     call.target = std::string(req->raw.target());
-    call.payload = std::move(req->raw.body());
     for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    std::shared_ptr<http::BodyStream> body;
-    gateway::InvokeSink sink;
-    sink.on_head = [&](const gateway::InvokeResult& head) {
-      body = std::make_shared<http::BodyStream>(4 << 20);
+    gateway::StreamSink sink;
+    sink.on_head = [ex, route, head_only = method == "HEAD"](const gateway::InvokeResult& head) {
       http::Response r;
       r.status = head.status;
       r.content_type = "application/octet-stream";
@@ -129,23 +119,32 @@ void DirectUrl::Handle(std::shared_ptr<http::Request> req, http::Responder respo
         }
       }
       r.headers.emplace_back("x-ignite-execution-id", head.execution_id);
-      if (route.allow_unauthenticated) AddCors(&r);
-      r.stream = body;
-      respond(std::move(r));
+      if (route->allow_unauthenticated) AddCors(&r);
+      ex->StartStream(r, head_only || head.status == 204 || head.status == 304 || head.status < 200);
     };
-    sink.on_body = [&](std::string_view data) { return body->Push(std::string(data)); };
-    auto result = invoker_->InvokeRoute(route, std::move(call), &sink);
-    if (!body) {
-      return respond(http::ErrorResponse(result.ok() ? Internal("the invocation produced no answer")
-                                                     : result.status()));
-    }
-    // A failure after the head: the answer is cut short (the client sees an incomplete chunked body).
-    if (!result.ok() || !result->error.empty()) {
-      body->Abort();
-      return;
-    }
-    body->Close();
-  });
+    sink.on_body = [ex](std::string_view data, std::function<void(bool)> next) {
+      ex->Send(data);
+      ex->WhenWritable(std::move(next));
+    };
+    sink.on_done = [ex](Result<gateway::InvokeResult> result) {
+      if (!result.ok()) return ex->Respond(http::ErrorResponse(result.status()));
+      // A failure after the head: the answer is cut short (the client sees an incomplete chunked body).
+      ex->End(result->error.empty());
+    };
+    invoker_->StartRoute(ex->executor(), route, std::move(call), std::make_shared<ExchangeBody>(ex), std::move(sink));
+  };
+  if (route->allow_unauthenticated) return proceed();
+  AuthenticateOnLoop(auth_, pool_, ex->executor(), req->Header("authorization"),
+                     [ex, target = *target, proceed = std::move(proceed)](Result<Principal> p) {
+                       if (!p.ok()) return ex->Respond(http::ErrorResponse(p.status()));
+                       if (p->org_name != target.org && target.org != "public") {
+                         return ex->Respond(http::ErrorResponse(PermissionDenied(fmt::format(
+                             "your token belongs to organization \"{}\"; {}/{} can be called only by its own "
+                             "organization",
+                             p->org_name, target.org, target.app))));
+                       }
+                       proceed();
+                     });
 }
 
 }  // namespace ignite::api

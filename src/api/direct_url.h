@@ -13,6 +13,7 @@
 #include "api/auth.h"
 #include "gateway/invoker.h"
 #include "gateway/route_table.h"
+#include "http/exchange.h"
 #include "http/types.h"
 
 namespace ignite::api {
@@ -37,7 +38,8 @@ class DirectUrl {
             Authenticator* auth, boost::asio::thread_pool* pool);
   // Whether `host` is under the base domain (so this surface answers it).
   bool Claims(std::string_view host) const;
-  void Handle(std::shared_ptr<http::Request> req, http::Responder respond);
+  // Runs on the connection's event loop (an http::StreamHandler); only an uncached token visits the pool.
+  void Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> exchange);
 
  private:
   std::string base_domain_;

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "api/app_config.h"
+#include "api/invoke_frames.h"
+#include "api/on_loop.h"
 #include "api/proto_json.h"
 #include "common/names.h"
 #include "http/server.h"
@@ -123,6 +125,51 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
   }, name);
 }
 
+// The hot path, all on the connection's event loop: the request body streams to the instance as the client
+// sends it, and frames go out as the instance answers (the head when its status line arrives, then each body
+// piece, then the trailer). Only an uncached token or the not-routed error path visit the pool.
+void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> ex) {
+  auto executor = ex->executor();
+  AuthenticateOnLoop(auth_, pool_, executor, req->Header("authorization"), [this, req, ex](Result<Principal> p) {
+    if (!p.ok()) return ex->Respond(http::ErrorResponse(p.status()));
+    Status st = ValidatePathNames(req->params);
+    const std::string& org = req->params.at("organization_name");
+    const std::string& app = req->params.at("app_name");
+    if (st.ok()) st = service_->CheckInvoke(*p, org);
+    if (!st.ok()) return ex->Respond(http::ErrorResponse(st));
+    gateway::InvokeCall call;
+    call.app_id = org + "/" + app;
+    for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    gateway::StreamSink sink;
+    sink.on_head = [ex, function_id = call.app_id](const gateway::InvokeResult& r) {
+      http::Response out;
+      out.content_type = "application/x-ndjson";
+      out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
+      ex->StartStream(out);
+      ex->Send(HeadFrame(r, function_id));
+    };
+    sink.on_body = [ex](std::string_view data, std::function<void(bool)> next) {
+      ex->Send(ChunkFrame(data));
+      ex->WhenWritable(std::move(next));
+    };
+    sink.on_done = [this, ex, principal = *p, org, app](Result<gateway::InvokeResult> r) {
+      if (!r.ok()) {
+        // Nothing was sent yet, so the failure is an ordinary HTTP error.
+        if (r.status().code() != StatusCode::kFailedPrecondition) return ex->Respond(http::ErrorResponse(r.status()));
+        auto executor = ex->executor();
+        boost::asio::post(*pool_, [this, ex, executor, principal, org, app, st = r.status()] {
+          Status why = service_->WhyNotRouted(principal, org, app, st);
+          boost::asio::post(executor, [ex, why] { ex->Respond(http::ErrorResponse(why)); });
+        });
+        return;
+      }
+      ex->Send(TrailerFrame(*r));
+      ex->End(true);
+    };
+    service_->invoker()->Start(ex->executor(), std::move(call), std::make_shared<ExchangeBody>(ex), std::move(sink));
+  });
+}
+
 void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond) {
   boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
     std::shared_ptr<http::BodyStream> body;
@@ -163,12 +210,10 @@ void HttpApi::Register(http::Router* router) {
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/versions", "ListAppVersions",
         &S::ListAppVersions);
   Unary(router, "POST", "/v1/ignite/app/{organization_name}/{app_name}/rollback", "RollbackApp", &S::RollbackApp);
-  InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/invoke", "Invoke",
-             [this](const Principal& p, const http::Request& req, gateway::InvokeCall call,
-                    const gateway::InvokeSink* sink) {
-               return service_->Invoke(p, req.params.at("organization_name"), req.params.at("app_name"),
-                                       std::move(call), sink);
-             });
+  router->AddStream("POST", "/v1/ignite/app/{organization_name}/{app_name}/invoke",
+                    [this](std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> ex) {
+                      Invoke(std::move(req), std::move(ex));
+                    }, "Invoke");
   InvokeLike(router, "/v1/ignite/app/{organization_name}/{app_name}/draft/test", "TestDraft",
              [this](const Principal& p, const http::Request& req, gateway::InvokeCall call,
                     const gateway::InvokeSink* sink) {

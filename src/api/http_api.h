@@ -30,6 +30,7 @@ class HttpApi {
   using InvokeFn = std::function<Result<gateway::InvokeResult>(const Principal&, const http::Request&,
                                                                gateway::InvokeCall, const gateway::InvokeSink*)>;
   void InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn);
+  void Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> exchange);
   void StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond);
 
   ComputeService* service_;

@@ -2,11 +2,18 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
 #include <chrono>
-#include <thread>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -19,9 +26,10 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using Stream = beast::basic_stream<asio::local::stream_protocol>;
+using Socket = asio::local::stream_protocol::socket;
+using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kMaxResponseBytes = 100ull << 20;
+constexpr size_t kResponsePiece = 64 << 10;
 
 // Headers a client may not pass to an instance: the identity headers the platform sets (so handlers can
 // trust them), the caller's platform credentials, and hop-by-hop headers.
@@ -35,186 +43,445 @@ bool Forwardable(std::string_view name) {
   return true;
 }
 
+std::string SerializeRequestHead(http::request<http::empty_body>& head) {
+  std::string out;
+  http::request_serializer<http::empty_body> sr(head);
+  sr.split(true);
+  beast::error_code ec;
+  while (!sr.is_header_done() && !ec) {
+    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+      size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  }
+  return out;
+}
+
+// Where a call stands, to tell what a transport error means.
 enum class Step { kConnect, kSend, kReceiveHead, kReceiveBody };
 
-struct Exchange {
-  beast::error_code ec;
-  Step failed_at = Step::kConnect;
-  unsigned status = 0;
-  Headers headers;
-};
+// One invocation, from lease to answer. Lives on one executor; every handler holds a reference.
+class Call : public std::enable_shared_from_this<Call> {
+ public:
+  Call(asio::any_io_executor executor, runtime::InstanceManager* instances, asio::thread_pool* blocking,
+       std::shared_ptr<const void> route_owner, const Route* route, InvokeCall call, std::shared_ptr<BodySource> body,
+       StreamSink sink)
+      : executor_(std::move(executor)),
+        instances_(instances),
+        blocking_(blocking),
+        route_owner_(std::move(route_owner)),
+        route_(route),
+        call_(std::move(call)),
+        body_(std::move(body)),
+        sink_(std::move(sink)),
+        timer_(executor_) {}
 
-// One request over a fresh connection to the instance's socket, bounded by `timeout` overall. The head is
-// handed to `on_head` and the body, as it arrives, to `on_body` (false stops reading).
-Exchange Roundtrip(const std::string& socket_path, http::request<http::string_body>& req,
-                   std::chrono::steady_clock::duration timeout, const std::function<void(const Exchange&)>& on_head,
-                   const std::function<bool(std::string_view)>& on_body) {
-  Exchange ex;
-  asio::io_context io(1);
-  Stream stream(io);
-  stream.expires_after(timeout);
-  auto run = [&] {
-    io.run();
-    io.restart();
-  };
-  stream.async_connect(asio::local::stream_protocol::endpoint(socket_path), [&](beast::error_code e) { ex.ec = e; });
-  run();
-  if (ex.ec) return ex;
-  ex.failed_at = Step::kSend;
-  http::async_write(stream, req, [&](beast::error_code e, size_t) { ex.ec = e; });
-  run();
-  if (ex.ec) return ex;
-  ex.failed_at = Step::kReceiveHead;
-  beast::flat_buffer buf;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(kMaxResponseBytes);
-  http::async_read_header(stream, buf, parser, [&](beast::error_code e, size_t) { ex.ec = e; });
-  run();
-  if (ex.ec) return ex;
-  ex.status = parser.get().result_int();
-  for (const auto& f : parser.get()) {
-    std::string name(f.name_string());
-    if (Forwardable(name)) ex.headers.emplace_back(std::move(name), std::string(f.value()));
+  void Start() {
+    start_ = Clock::now();
+    deadline_ = start_ + route_->timeout;
+    result_.execution_id = call_.execution_id.empty() ? NewUlid() : std::move(call_.execution_id);
+    result_.version = route_->version;
+    head_only_ = call_.method == "HEAD";
+    BuildRequestHead();
+    timer_.expires_at(deadline_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->OnTimeout();
+    });
+    Acquire();
   }
-  on_head(ex);
-  ex.failed_at = Step::kReceiveBody;
-  std::string chunk(256 << 10, '\0');
-  while (!parser.is_done()) {
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
-    http::async_read(stream, buf, parser, [&](beast::error_code e, size_t) { ex.ec = e; });
-    run();
-    if (ex.ec == http::error::need_buffer) ex.ec = {};
-    if (ex.ec) return ex;
-    size_t n = chunk.size() - parser.get().body().size;
-    if (n > 0 && !on_body(std::string_view(chunk.data(), n))) {
-      ex.ec = asio::error::operation_aborted;
-      return ex;
+
+ private:
+  void BuildRequestHead() {
+    http::request<http::empty_body> req;
+    req.version(11);
+    req.method_string(call_.method);
+    req.target(call_.target);
+    for (const auto& [k, v] : call_.headers) {
+      if (Forwardable(k)) req.insert(k, v);
+    }
+    req.set(http::field::host, "instance");
+    req.set("x-ignite-execution-id", result_.execution_id);
+    req.set("x-ignite-function-id", route_->app_id);
+    req.set("x-ignite-organization-id", route_->org_id);
+    if (!body_) {
+      req.content_length(call_.payload.size());
+    } else if (auto n = body_->length()) {
+      if (*n > 0 || call_.method != "GET") req.content_length(*n);
+    } else {
+      req.chunked(true);
+      chunked_ = true;
+    }
+    request_head_ = SerializeRequestHead(req);
+  }
+
+  void Acquire() {
+    if (auto lease = instances_->TryAcquire(route_->spec)) return OnLease(std::move(*lease));
+    if (!blocking_) return OnLease(instances_->Acquire(route_->spec, deadline_));
+    asio::post(*blocking_, [self = shared_from_this()] {
+      auto lease = std::make_shared<Result<runtime::Lease>>(self->instances_->Acquire(self->route_->spec, self->deadline_));
+      asio::post(self->executor_, [self, lease] { self->OnLease(std::move(*lease)); });
+    });
+  }
+
+  void OnLease(Result<runtime::Lease> lease) {
+    if (finished_) return;
+    if (!lease.ok()) {
+      StatusCode code = lease.status().code();
+      if (code == StatusCode::kResourceExhausted || code == StatusCode::kUnavailable) return Done(lease.status());
+      if (code == StatusCode::kDeadlineExceeded) return Fail(504, lease.status().message());
+      return Done(Unavailable(
+          fmt::format("cannot start an instance of {}: {}", route_->app_id, lease.status().message())));
+    }
+    lease_.emplace(std::move(*lease));
+    result_.cold = result_.cold || lease_->cold();
+    Connect();
+  }
+
+  void Connect() {
+    step_ = Step::kConnect;
+    reused_ = false;
+    socket_.emplace(executor_);
+    int fd = lease_->instance().connections.Take();
+    if (fd >= 0) {
+      beast::error_code ec;
+      socket_->assign(asio::local::stream_protocol(), fd, ec);
+      if (!ec) {
+        reused_ = true;
+        return SendHead();
+      }
+      ::close(fd);
+    }
+    socket_->async_connect(asio::local::stream_protocol::endpoint(lease_->instance().process->socket_path()),
+                           [self = shared_from_this()](beast::error_code ec) {
+                             if (ec) return self->OnError(ec);
+                             self->SendHead();
+                           });
+  }
+
+  void SendHead() {
+    if (finished_) return;
+    step_ = Step::kSend;
+    if (!body_) {
+      std::array<asio::const_buffer, 2> out{asio::buffer(request_head_), asio::buffer(call_.payload)};
+      asio::async_write(*socket_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->OnError(ec);
+        self->ReadHead();
+      });
+      return;
+    }
+    ReadBodyPiece(true);
+  }
+
+  void ReadBodyPiece(bool first) {
+    body_started_ = true;
+    body_->Read([self = shared_from_this(), first](Status st, std::string_view data, bool end) {
+      self->OnBodyPiece(std::move(st), data, end, first);
+    });
+  }
+
+  // Forwards one piece of the client's body (with the request head before the first), then reads the next
+  // piece only once it is written.
+  void OnBodyPiece(Status st, std::string_view data, bool end, bool first) {
+    if (finished_) return;
+    if (!st.ok()) return Done(std::move(st));  // the client failed mid-body; the connection is not reusable
+    prefix_.clear();
+    suffix_.clear();
+    if (first) prefix_ = request_head_;
+    if (chunked_) {
+      if (!data.empty()) {
+        prefix_ += fmt::format("{:x}\r\n", data.size());
+        suffix_ = "\r\n";
+      }
+      if (end) suffix_ += "0\r\n\r\n";
+    }
+    std::array<asio::const_buffer, 3> out{asio::buffer(prefix_), asio::buffer(data.data(), data.size()),
+                                          asio::buffer(suffix_)};
+    asio::async_write(*socket_, out, [self = shared_from_this(), end](beast::error_code ec, size_t) {
+      if (ec) return self->OnError(ec);
+      if (end) return self->ReadHead();
+      self->ReadBodyPiece(false);
+    });
+  }
+
+  void ReadHead() {
+    if (finished_) return;
+    step_ = Step::kReceiveHead;
+    parser_.emplace();
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (head_only_) parser_->skip(true);
+    http::async_read_header(*socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnError(ec);
+      self->OnHead();
+    });
+  }
+
+  void OnHead() {
+    if (finished_) return;
+    result_.status = parser_->get().result_int();
+    for (const auto& f : parser_->get()) {
+      std::string name(f.name_string());
+      if (Forwardable(name)) result_.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    instances_->MarkServed(lease_->instance());
+    // The head goes to the sink with the first piece of the body (or the end), which is usually already in
+    // the buffer: the caller then answers with one write instead of two.
+    ReadResponsePiece();
+  }
+
+  void SendHeadOnce() {
+    if (head_sent_) return;
+    head_sent_ = true;
+    sink_.on_head(result_);
+  }
+
+  void ReadResponsePiece() {
+    if (finished_) return;
+    if (parser_->is_done()) return Complete();
+    step_ = Step::kReceiveBody;
+    // Sized to the answer when its length is known (most are small), so a warm call allocates little.
+    size_t want = kResponsePiece;
+    if (auto left = parser_->content_length_remaining()) want = std::clamp<size_t>(*left, 1, kResponsePiece);
+    if (piece_capacity_ < want) {
+      piece_.reset(new char[want]);  // not zero-filled: the parser writes it
+      piece_capacity_ = want;
+    }
+    parser_->get().body().data = piece_.get();
+    parser_->get().body().size = want;
+    piece_size_ = want;
+    http::async_read(*socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return self->OnError(ec);
+      size_t n = self->piece_size_ - self->parser_->get().body().size;
+      if (n == 0) return self->ReadResponsePiece();
+      self->SendHeadOnce();
+      self->sink_.on_body(std::string_view(self->piece_.get(), n), [self](bool more) {
+        if (more) return self->ReadResponsePiece();
+        self->Abandon();
+      });
+    });
+  }
+
+  // The whole answer is in: the connection goes back to the instance's cache when it can carry another.
+  void Complete() {
+    SendHeadOnce();
+    finished_ = true;
+    timer_.cancel();
+    if (parser_->get().keep_alive() && !parser_->need_eof() && buffer_.size() == 0) {
+      beast::error_code ec;
+      int fd = socket_->release(ec);
+      if (!ec) lease_->instance().connections.Put(fd);
+    }
+    socket_.reset();
+    lease_.reset();
+    result_.duration_ms = Elapsed();
+    sink_.on_done(std::move(result_));
+  }
+
+  void Abandon() {
+    finished_ = true;
+    timer_.cancel();
+    socket_.reset();
+    lease_.reset();
+    result_.error = "the caller went away";
+    result_.duration_ms = Elapsed();
+    sink_.on_done(std::move(result_));
+  }
+
+  void OnTimeout() {
+    if (finished_) return;
+    timed_out_ = true;
+    if (socket_) {
+      beast::error_code ec;
+      socket_->close(ec);  // pending operations complete with operation_aborted, then OnError sees timed_out_
     }
   }
-  return ex;
+
+  void OnError(beast::error_code ec) {
+    if (finished_) return;
+    if (timed_out_) {
+      // The handler is stuck; replace this instance rather than leave it occupied.
+      if (lease_) instances_->RetireInstance(lease_->instance());
+      return Fail(504, fmt::format("{} did not answer within its execution timeout of {}s (execution {}); raise "
+                                   "it with --timeout-secs (at most 900)",
+                                   route_->app_id, route_->timeout.count(), result_.execution_id));
+    }
+    // A connection refused by a warm instance means it died between requests; a cached connection that
+    // failed before any answer was closed under us. Either way the request never reached a handler, so it is
+    // safe to try once more while nothing of the client's body was consumed.
+    if (attempt_ == 0 && !body_started_) {
+      if (step_ == Step::kConnect && !lease_->cold()) {
+        ++attempt_;
+        socket_.reset();
+        lease_.reset();
+        return Acquire();
+      }
+      if (reused_ && (step_ == Step::kSend || step_ == Step::kReceiveHead) && buffer_.size() == 0) {
+        ++attempt_;
+        return Connect();
+      }
+    }
+    error_ = ec;
+    socket_.reset();
+    WaitForExit(50);
+  }
+
+  // Gives a dying process up to ~100 ms to be reaped so that the error can say how it ended.
+  void WaitForExit(int tries) {
+    std::string how = instances_->CheckExited(lease_->instance());
+    if (how.empty() && tries > 0) {
+      timer_.expires_after(std::chrono::milliseconds(2));
+      timer_.async_wait([self = shared_from_this(), tries](beast::error_code) {
+        if (!self->finished_) self->WaitForExit(tries - 1);
+      });
+      return;
+    }
+    // Alive but misbehaving: take it out of service all the same.
+    if (how.empty()) instances_->RetireInstance(lease_->instance());
+    Fail(502, fmt::format(
+        "the instance {} of {} {} before answering (execution {}); the next invocation starts a new instance. "
+        "See `dodil ignite app logs {}` for what it printed",
+        lease_->instance().replica_id, route_->app_id,
+        how.empty() ? "closed the connection (" + error_.message() + ")" : "exited with " + how, result_.execution_id,
+        route_->app_id));
+  }
+
+  // A platform-made answer (502, 504) looks like an instance's: a head and a JSON body. After the instance's
+  // own head is out, the error travels in the result only.
+  void Fail(unsigned status, std::string message) {
+    finished_ = true;
+    timer_.cancel();
+    socket_.reset();
+    lease_.reset();
+    result_.error = std::move(message);
+    result_.duration_ms = Elapsed();
+    if (head_sent_) return sink_.on_done(std::move(result_));
+    result_.status = status;
+    result_.headers = {{"Content-Type", "application/json"}};
+    head_sent_ = true;
+    sink_.on_head(result_);
+    error_body_ = nlohmann::json{{"error", result_.error}}.dump();
+    sink_.on_body(error_body_, [self = shared_from_this()](bool) { self->sink_.on_done(std::move(self->result_)); });
+  }
+
+  void Done(Status st) {
+    finished_ = true;
+    timer_.cancel();
+    socket_.reset();
+    lease_.reset();
+    sink_.on_done(std::move(st));
+  }
+
+  int64_t Elapsed() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+  }
+
+  asio::any_io_executor executor_;
+  runtime::InstanceManager* instances_;
+  asio::thread_pool* blocking_;
+  std::shared_ptr<const void> route_owner_;  // keeps *route_ alive
+  const Route* route_;
+  InvokeCall call_;
+  std::shared_ptr<BodySource> body_;
+  StreamSink sink_;
+  asio::steady_timer timer_;
+  Clock::time_point start_, deadline_;
+  InvokeResult result_;
+  std::string request_head_;
+  bool chunked_ = false;
+  bool head_only_ = false;
+  std::optional<runtime::Lease> lease_;
+  std::optional<Socket> socket_;
+  bool reused_ = false;
+  bool body_started_ = false;
+  int attempt_ = 0;
+  Step step_ = Step::kConnect;
+  std::string prefix_, suffix_;  // framing around the body piece being written
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::unique_ptr<char[]> piece_;  // the answer piece being handed to the sink
+  size_t piece_capacity_ = 0;
+  size_t piece_size_ = 0;
+  std::string error_body_;
+  bool head_sent_ = false;
+  bool timed_out_ = false;
+  bool finished_ = false;
+  beast::error_code error_;
+};
+
+}  // namespace
+
+Invoker::Invoker(const RouteTable* routes, runtime::InstanceManager* instances, asio::thread_pool* blocking)
+    : routes_(routes), instances_(instances), blocking_(blocking) {}
+
+void Invoker::Start(asio::any_io_executor executor, InvokeCall call, std::shared_ptr<BodySource> body,
+                    StreamSink sink) const {
+  auto snapshot = routes_->Get();
+  auto it = snapshot->find(call.app_id);
+  if (it == snapshot->end()) {
+    Status st = FailedPrecondition(fmt::format(
+        "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", call.app_id,
+        call.app_id));
+    asio::post(executor, [sink = std::move(sink), st = std::move(st)] { sink.on_done(st); });
+    return;
+  }
+  const Route* route = &it->second;
+  auto c = std::make_shared<Call>(executor, instances_, blocking_, std::move(snapshot), route, std::move(call),
+                                  std::move(body), std::move(sink));
+  asio::post(executor, [c] { c->Start(); });
+}
+
+void Invoker::StartRoute(asio::any_io_executor executor, std::shared_ptr<const Route> route, InvokeCall call,
+                         std::shared_ptr<BodySource> body, StreamSink sink) const {
+  const Route* r = route.get();
+  auto c = std::make_shared<Call>(executor, instances_, blocking_, std::move(route), r, std::move(call),
+                                  std::move(body), std::move(sink));
+  asio::post(executor, [c] { c->Start(); });
+}
+
+namespace {
+
+// Runs a call to completion on an event loop of the calling thread; Acquire may block here.
+Result<InvokeResult> RunBlocking(const std::function<void(asio::any_io_executor, StreamSink)>& start,
+                                 const InvokeSink* sink) {
+  asio::io_context io(1);
+  Result<InvokeResult> out = Internal("the invocation did not finish");
+  std::string body;
+  StreamSink s;
+  s.on_head = [&](const InvokeResult& head) {
+    if (sink) sink->on_head(head);
+  };
+  s.on_body = [&](std::string_view data, std::function<void(bool)> next) {
+    if (sink) return next(sink->on_body(data));
+    body.append(data);
+    next(true);
+  };
+  s.on_done = [&](Result<InvokeResult> r) { out = std::move(r); };
+  start(io.get_executor(), std::move(s));
+  io.run();
+  if (out.ok() && !sink) out->body = std::move(body);
+  return out;
 }
 
 }  // namespace
 
-Invoker::Invoker(const RouteTable* routes, runtime::InstanceManager* instances)
-    : routes_(routes), instances_(instances) {}
-
 Result<InvokeResult> Invoker::Invoke(InvokeCall call, const InvokeSink* sink) const {
-  auto snapshot = routes_->Get();
-  auto it = snapshot->find(call.app_id);
-  if (it == snapshot->end()) {
-    return FailedPrecondition(fmt::format(
-        "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", call.app_id,
-        call.app_id));
-  }
-  return InvokeRoute(it->second, std::move(call), sink);
+  Invoker blocking(routes_, instances_, nullptr);
+  return RunBlocking(
+      [&](asio::any_io_executor ex, StreamSink s) { blocking.Start(ex, std::move(call), nullptr, std::move(s)); },
+      sink);
 }
 
 Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink) const {
-  auto start = std::chrono::steady_clock::now();
-  InvokeResult result;
-  result.execution_id = call.execution_id.empty() ? NewUlid() : std::move(call.execution_id);
-  result.version = route.version;
-
-  http::request<http::string_body> req;
-  req.version(11);
-  req.method_string(call.method);
-  req.target(call.target);
-  for (const auto& [k, v] : call.headers) {
-    if (Forwardable(k)) req.insert(k, v);
-  }
-  req.set(http::field::host, "instance");
-  req.set("x-ignite-execution-id", result.execution_id);
-  req.set("x-ignite-function-id", route.app_id);
-  req.set("x-ignite-organization-id", route.org_id);
-  req.keep_alive(false);
-  req.body() = std::move(call.payload);
-  req.prepare_payload();
-
-  bool head_sent = false;
-  runtime::Instance* current = nullptr;
-  auto on_head = [&](const Exchange& ex) {
-    if (current) instances_->MarkServed(*current);
-    result.status = ex.status;
-    result.headers = ex.headers;
-    head_sent = true;
-    if (sink) sink->on_head(result);
-  };
-  auto on_body = [&](std::string_view data) {
-    if (sink) return sink->on_body(data);
-    result.body.append(data);
-    return true;
-  };
-  auto elapsed = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  };
-  // Platform-made answers (502, 504) look like an instance's: a head and a JSON body.
-  auto fail = [&](unsigned status, std::string message) {
-    result.error = std::move(message);
-    result.duration_ms = elapsed();
-    if (head_sent) return result;  // the instance's head is out; the error travels in the trailer
-    result.status = status;
-    result.headers = {{"Content-Type", "application/json"}};
-    std::string body = nlohmann::json{{"error", result.error}}.dump();
-    if (sink) {
-      sink->on_head(result);
-      sink->on_body(body);
-    } else {
-      result.body = std::move(body);
-    }
-    return result;
-  };
-
-  // A connection refused by a warm instance means it died between requests: the request never reached it,
-  // so it is safe to retry once on a fresh instance.
-  for (int attempt = 0;; ++attempt) {
-    auto lease = instances_->Acquire(route.spec, start + route.timeout);
-    if (!lease.ok()) {
-      StatusCode code = lease.status().code();
-      if (code == StatusCode::kResourceExhausted || code == StatusCode::kUnavailable) return lease.status();
-      if (code == StatusCode::kDeadlineExceeded) return fail(504, lease.status().message());
-      return Unavailable(fmt::format("cannot start an instance of {}: {}", route.app_id, lease.status().message()));
-    }
-    result.cold = result.cold || lease->cold();
-    current = &lease->instance();
-    auto deadline = start + route.timeout;
-    Exchange ex = Roundtrip(lease->instance().process->socket_path(), req,
-                            deadline - std::chrono::steady_clock::now(), on_head, on_body);
-    if (!ex.ec) {
-      result.duration_ms = elapsed();
-      return result;
-    }
-    if (ex.ec == asio::error::operation_aborted && ex.failed_at == Step::kReceiveBody) {
-      return fail(499, "the caller went away");
-    }
-    if (ex.ec == beast::error::timeout) {
-      // The handler is stuck; replace this instance rather than leave it occupied.
-      instances_->RetireInstance(lease->instance());
-      return fail(504, fmt::format("{} did not answer within its execution timeout of {}s (execution {}); raise "
-                                   "it with --timeout-secs (at most 900)",
-                                   route.app_id, route.timeout.count(), result.execution_id));
-    }
-    std::string how = instances_->CheckExited(lease->instance());
-    if (ex.failed_at == Step::kConnect && attempt == 0 && !lease->cold()) continue;
-    if (how.empty()) {
-      // Still alive but the exchange failed: wait briefly so a dying process can be described.
-      for (int i = 0; i < 50 && how.empty(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        how = instances_->CheckExited(lease->instance());
-      }
-    }
-    if (how.empty()) {
-      // Alive but misbehaving: take it out of service all the same.
-      instances_->RetireInstance(lease->instance());
-    }
-    return fail(502, fmt::format(
-        "the instance {} of {} {} before answering (execution {}); the next invocation starts a new instance. "
-        "See `dodil ignite app logs {}` for what it printed",
-        lease->instance().replica_id, route.app_id,
-        how.empty() ? "closed the connection (" + ex.ec.message() + ")" : "exited with " + how,
-        result.execution_id, route.app_id));
-  }
+  Invoker blocking(routes_, instances_, nullptr);
+  return RunBlocking(
+      [&](asio::any_io_executor ex, StreamSink s) {
+        blocking.StartRoute(ex, std::make_shared<Route>(route), std::move(call), nullptr, std::move(s));
+      },
+      sink);
 }
 
 }  // namespace ignite::gateway

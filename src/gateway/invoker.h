@@ -1,13 +1,24 @@
 // Invoker: runs one invocation against an app's active version (or an explicit route, for tests of drafts
-// and versions): picks or starts an instance, forwards the payload with the platform's identity headers,
-// and returns the instance's answer.
+// and versions): picks or starts an instance, forwards the request with the platform's identity headers, and
+// streams the instance's answer back.
 //
-// Current shape: blocking, one connection per call, run on the API's blocking pool. The request body is
-// forwarded from memory without copies; the response streams through an InvokeSink as it arrives, so a large
-// answer is never held whole. The event-loop version (issue 4) replaces this behind the same contract.
+// The hot path is asynchronous and runs on the caller's event loop (Start): a warm instance is leased
+// without blocking (InstanceManager::TryAcquire), an idle keep-alive connection to it is reused
+// (runtime::ConnectionCache), the request body is forwarded piece by piece as the client sends it, and the
+// answer piece by piece as the instance writes it, each piece only after the caller took the previous one.
+// Only a cold start or a wait for capacity leaves the loop: that Acquire runs on the blocking pool and the
+// call continues on the loop. No SQL, no payload parsing.
+//
+// Invoke/InvokeRoute are the blocking form of the same code (their own event loop on the calling thread),
+// for callers that already run on a pool thread: async executions, draft and version tests.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +35,7 @@ struct InvokeCall {
   std::string app_id;
   std::string method = "POST";
   std::string target = "/";
-  std::string payload;
+  std::string payload;  // The request body, unless a BodySource is given.
   Headers headers;  // Client headers; x-ignite-*, hop-by-hop and Authorization are not forwarded.
   std::string execution_id;  // Empty: the invoker mints one (a ULID).
 };
@@ -42,7 +53,30 @@ struct InvokeResult {
   std::string error;
 };
 
-// Receives an answer as it arrives. on_head is called once, before any body; on_body returns false to
+// A request body read piece by piece on the invoking event loop (the client connection's, see
+// http::Exchange::ReadBody, whose contract this is).
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The declared length, or nullopt when unknown (then forwarded chunked).
+  virtual std::optional<uint64_t> length() const = 0;
+  virtual void Read(std::function<void(Status, std::string_view data, bool end)> cb) = 0;
+};
+
+// Receives an answer on the invoking event loop.
+struct StreamSink {
+  // The head: the instance's status and headers, or the platform's 502/504.
+  std::function<void(const InvokeResult& head)> on_head;
+  // A piece of the body, valid until `next` is called. Call next(true) for the following piece once this
+  // one is taken (back-pressure), next(false) to abandon the call (the caller went away).
+  std::function<void(std::string_view data, std::function<void(bool)> next)> on_body;
+  // Called exactly once, last. An error status means no head was produced and the caller answers with an
+  // ordinary HTTP error; a result carries duration, cold and `error` (see InvokeResult), also when the
+  // instance failed after its head was sent.
+  std::function<void(Result<InvokeResult>)> on_done;
+};
+
+// Receives an answer in the blocking form. on_head is called once, before any body; on_body returns false to
 // abandon the call (the caller went away). Both run on the invoking thread.
 struct InvokeSink {
   std::function<void(const InvokeResult& head)> on_head;
@@ -51,23 +85,32 @@ struct InvokeSink {
 
 class Invoker {
  public:
-  // Both must outlive the invoker.
-  Invoker(const RouteTable* routes, runtime::InstanceManager* instances);
+  // All must outlive the invoker. `blocking` runs the Acquires that may block (cold starts, waits for
+  // capacity) for Start; with nullptr they run on the loop (tests).
+  Invoker(const RouteTable* routes, runtime::InstanceManager* instances, boost::asio::thread_pool* blocking = nullptr);
 
-  // Invokes the active version of call.app_id. Errors: FailedPrecondition (no route: the app is missing or
-  // unpublished), Unavailable (no instance could be started). Everything after the request reached an
-  // instance is a result, like a reverse proxy's: the handler's own status (500 for a handler error), 502
-  // when the instance died or closed the connection (the next call gets a new instance), 504 when the
-  // app's execution timeout passed (the stuck instance is replaced). See InvokeResult::error.
-  // Without a sink the body is collected into the result; with one it goes to the sink, and the returned
-  // result carries the duration and `error` (set also when the instance failed after the head was sent).
-  Result<InvokeResult> Invoke(InvokeCall call, const InvokeSink* sink = nullptr) const;
+  // Invokes the active version of call.app_id on `executor`; `body` (nullable: call.payload is sent)
+  // supplies the request body. Errors (through on_done): FailedPrecondition (no route: the app is missing or
+  // unpublished), Unavailable (no instance could be started, or the crash-loop back-off), ResourceExhausted
+  // (the wait queue is full). Everything after the request reached an instance is a result, like a reverse
+  // proxy's: the handler's own status (500 for a handler error), 502 when the instance died or closed the
+  // connection (the next call gets a new instance), 504 when the app's execution timeout passed (the stuck
+  // instance is replaced). Callbacks run on `executor`, never inside this call.
+  void Start(boost::asio::any_io_executor executor, InvokeCall call, std::shared_ptr<BodySource> body,
+             StreamSink sink) const;
   // Same, against an explicit route.
+  void StartRoute(boost::asio::any_io_executor executor, std::shared_ptr<const Route> route, InvokeCall call,
+                  std::shared_ptr<BodySource> body, StreamSink sink) const;
+
+  // The blocking form, on the calling thread. Without a sink the body is collected into the result; with one
+  // it goes to the sink, and the returned result carries the duration and `error`.
+  Result<InvokeResult> Invoke(InvokeCall call, const InvokeSink* sink = nullptr) const;
   Result<InvokeResult> InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink = nullptr) const;
 
  private:
   const RouteTable* routes_;
   runtime::InstanceManager* instances_;
+  boost::asio::thread_pool* blocking_;
 };
 
 }  // namespace ignite::gateway

@@ -36,6 +36,11 @@ void Router::Add(std::string method, std::string pattern, Handler handler, std::
   routes_.push_back(std::move(r));
 }
 
+void Router::AddStream(std::string method, std::string pattern, StreamHandler handler, std::string name) {
+  Add(std::move(method), std::move(pattern), nullptr, std::move(name));
+  routes_.back().stream_handler = std::move(handler);
+}
+
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
   Match m;
   std::vector<std::string> segs;
@@ -56,7 +61,11 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
     if (!ok) continue;
     m.path_known = true;
     if (r.method != method) continue;
-    m.handler = &r.handler;
+    if (r.stream_handler) {
+      m.stream_handler = &r.stream_handler;
+    } else {
+      m.handler = &r.handler;
+    }
     m.name = r.name;
     m.params = std::move(params);
     return m;
@@ -64,12 +73,12 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   return m;
 }
 
-void Router::SetHostHandler(std::function<bool(std::string_view host)> claims, Handler handler) {
+void Router::SetHostHandler(std::function<bool(std::string_view host)> claims, StreamHandler handler) {
   host_claims_ = std::move(claims);
   host_handler_ = std::move(handler);
 }
 
-const Handler* Router::FindHostHandler(std::string_view host) const {
+const StreamHandler* Router::FindHostHandler(std::string_view host) const {
   if (!host_claims_ || !host_claims_(host)) return nullptr;
   return &host_handler_;
 }

@@ -21,6 +21,28 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+constexpr size_t kBodyPiece = 64 << 10;      // Request body pieces handed to stream handlers.
+constexpr size_t kWritableBelow = 256 << 10;  // Exchange::WhenWritable's threshold.
+
+// The head of a response as bytes, so that it can go out in one write with the first piece of the body.
+std::string SerializeHead(beast::http::response<beast::http::empty_body>& head) {
+  std::string out;
+  beast::http::response_serializer<beast::http::empty_body> sr(head);
+  sr.split(true);
+  beast::error_code ec;
+  while (!sr.is_header_done() && !ec) {
+    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+      size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  }
+  return out;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const Router* router, const ServerOptions* options, std::shared_ptr<std::atomic<int>> busy)
@@ -34,80 +56,133 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  class StreamExchange;
+  void RunStream(const StreamHandler* handler, std::shared_ptr<Request> req);
+
   void ReadRequest() {
-    parser_.emplace();
-    parser_->body_limit(options_->body_limit);
-    parser_->header_limit(options_->header_limit);
+    answered_ = false;
+    out_pending_.clear();
+    ending_ = false;
+    bodiless_ = false;
+    waiters_.clear();
+    header_parser_.emplace();
+    header_parser_->header_limit(options_->header_limit);
+    header_parser_->body_limit(options_->body_limit);
+    string_parser_.reset();
+    stream_parser_.reset();
     // A new connection must send its request header within the header timeout, and a keep-alive connection
     // its next one within the idle timeout; the body then gets the read timeout. Slow or silent clients
     // (slowloris) hold a connection only that long, and never a thread.
     stream_.expires_after(requests_ == 0 ? options_->header_timeout : options_->idle_timeout);
-    beast::http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec,
-                                                                                          size_t) {
-      if (ec) return self->OnRead(ec);
-      if (self->parser_->is_done()) return self->OnRead(ec);
-      self->stream_.expires_after(self->options_->read_timeout);
-      beast::http::async_read(self->stream_, self->buffer_, *self->parser_,
-                              [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
-    });
+    beast::http::async_read_header(stream_, buffer_, *header_parser_,
+                                   [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == beast::http::error::body_limit) {
-      Response r = ErrorResponse(Status(StatusCode::kResourceExhausted,
-                                        fmt::format("request body is larger than the {} byte limit",
-                                                    options_->body_limit)));
-      r.status = 413;
-      keep_alive_ = false;
-      Write(std::move(r));
-      return;
-    }
+  void OnHeader(beast::error_code ec) {
+    if (ec == beast::http::error::body_limit) return OnBodyError(ec);  // a declared length over the limit
     if (ec) return Close();
     ++requests_;
     SetBusy(true);
     stream_.expires_never();
     auto req = std::make_shared<Request>();
-    req->raw = parser_->release();
-    keep_alive_ = req->raw.keep_alive();
-    std::string_view target(req->raw.target().data(), req->raw.target().size());
+    const auto& head = header_parser_->get();
+    keep_alive_ = head.keep_alive();
+    expect_continue_ = beast::iequals(head[beast::http::field::expect], "100-continue");
+    std::string_view target(head.target().data(), head.target().size());
     auto url = boost::urls::parse_origin_form(target);
     if (!url) {
-      Write(ErrorResponse(InvalidArgument("malformed request target")));
-      return;
+      keep_alive_ = false;
+      return Write(ErrorResponse(InvalidArgument("malformed request target")));
     }
     req->path = std::string(target.substr(0, target.find('?')));
     for (auto p : url->params()) req->query[std::string(p.key)] = std::string(p.value);
-    if (const Handler* host = router_->FindHostHandler(req->Header("host"))) {
-      auto self = shared_from_this();
-      auto executor = stream_.get_executor();
-      (*host)(std::move(req), [self, executor](Response resp) {
+    std::string host(head[beast::http::field::host]);
+    const StreamHandler* stream = router_->FindHostHandler(host);
+    const Handler* handler = nullptr;
+    if (!stream) {
+      auto match = router_->Find(std::string(head.method_string()), req->path);
+      if (!match.handler && !match.stream_handler) {
+        Status st = match.path_known
+                        ? Status(StatusCode::kUnimplemented,
+                                 fmt::format("method {} is not supported on {}", std::string(head.method_string()),
+                                             req->path))
+                        : NotFound(fmt::format("no route for {} {}", std::string(head.method_string()), req->path));
+        Response r = ErrorResponse(st);
+        if (match.path_known) r.status = 405;
+        if (!header_parser_->is_done()) keep_alive_ = false;  // the body is not read: the connection cannot go on
+        return Write(std::move(r));
+      }
+      req->params = std::move(match.params);
+      req->route_name = std::move(match.name);
+      stream = match.stream_handler;
+      handler = match.handler;
+    }
+    if (stream) {
+      req->raw.base() = head.base();
+      stream_parser_.emplace(std::move(*header_parser_));
+      header_parser_.reset();
+      return RunStream(stream, std::move(req));
+    }
+    // Buffered routes get the whole body before the handler runs.
+    string_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    auto dispatch = [self = shared_from_this(), handler](std::shared_ptr<Request> req) {
+      self->stream_.expires_never();
+      req->raw = self->string_parser_->release();
+      auto executor = self->stream_.get_executor();
+      (*handler)(std::move(req), [self, executor](Response resp) {
         asio::post(executor, [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
       });
-      return;
-    }
-    auto match = router_->Find(std::string(req->raw.method_string()), req->path);
-    if (!match.handler) {
-      Status st = match.path_known
-                      ? Status(StatusCode::kUnimplemented,
-                               fmt::format("method {} is not supported on {}", std::string(req->raw.method_string()),
-                                           req->path))
-                      : NotFound(fmt::format("no route for {} {}", std::string(req->raw.method_string()), req->path));
-      Response r = ErrorResponse(st);
-      if (match.path_known) r.status = 405;
-      Write(std::move(r));
-      return;
-    }
-    req->params = std::move(match.params);
-    req->route_name = std::move(match.name);
-    auto self = shared_from_this();
-    auto executor = stream_.get_executor();
-    (*match.handler)(std::move(req), [self, executor](Response resp) {
-      asio::post(executor, [self, resp = std::move(resp)]() mutable { self->Write(std::move(resp)); });
+    };
+    if (string_parser_->is_done()) return dispatch(std::move(req));
+    SendContinueThen([self = shared_from_this(), req = std::move(req), dispatch]() mutable {
+      self->stream_.expires_after(self->options_->read_timeout);
+      beast::http::async_read(self->stream_, self->buffer_, *self->string_parser_,
+                              [self, req = std::move(req), dispatch](beast::error_code ec, size_t) mutable {
+                                if (ec) return self->OnBodyError(ec);
+                                dispatch(std::move(req));
+                              });
     });
   }
 
+  void OnBodyError(beast::error_code ec) {
+    if (ec != beast::http::error::body_limit) return Close();
+    Response r = ErrorResponse(Status(StatusCode::kResourceExhausted,
+                                      fmt::format("request body is larger than the {} byte limit", options_->body_limit)));
+    r.status = 413;
+    keep_alive_ = false;
+    Write(std::move(r));
+  }
+
+  // Tells a client that sent `Expect: 100-continue` to go ahead with its body, once, then runs `then`.
+  template <typename F>
+  void SendContinueThen(F then) {
+    if (!expect_continue_) return then();
+    expect_continue_ = false;
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(options_->read_timeout);
+    asio::async_write(stream_, asio::buffer(kContinue),
+                      [self = shared_from_this(), then = std::move(then)](beast::error_code ec, size_t) mutable {
+                        if (ec) return self->Close();
+                        then();
+                      });
+  }
+
+  bool RequestBodyDone() const { return !stream_parser_ || stream_parser_->is_done(); }
+
+  // The answer is fully written: on to the next request, unless the connection cannot go on.
+  void FinishRequest() {
+    ++generation_;  // the request's Exchange, if any, is done with
+    answered_ = true;
+    SetBusy(false);
+    if (!keep_alive_ || !RequestBodyDone()) return Close();
+    ReadRequest();
+  }
+
   void Write(Response resp) {
+    answered_ = true;
     if (resp.stream) return WriteStreamed(std::move(resp));
+    if (!RequestBodyDone()) keep_alive_ = false;
     auto res = std::make_shared<beast::http::response<beast::http::string_body>>();
     res->version(11);
     res->result(resp.status);
@@ -119,9 +194,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     stream_.expires_after(options_->read_timeout);
     beast::http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      self->SetBusy(false);
-      if (ec || !self->keep_alive_) return self->Close();
-      self->ReadRequest();
+      if (ec) return self->Close();
+      self->FinishRequest();
     });
   }
 
@@ -161,9 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->body_.reset();
       self->serializer_.reset();
       self->header_.reset();
-      self->SetBusy(false);
-      if (!self->keep_alive_) return self->Close();
-      self->ReadRequest();
+      self->FinishRequest();
     };
     if (next == BodyStream::Next::kEnd) {
       asio::async_write(stream_, beast::http::make_chunk_last(), std::move(done));
@@ -181,6 +253,124 @@ class Session : public std::enable_shared_from_this<Session> {
     Close();
   }
 
+  // --- The Exchange of a stream handler (see exchange.h). Only called on this connection's thread. ---
+
+  void ReadBodyPiece(Exchange::BodyCallback cb) {
+    if (!stream_parser_ || stream_parser_->is_done()) {
+      return asio::post(stream_.get_executor(), [cb = std::move(cb)] { cb(OkStatus(), {}, true); });
+    }
+    SendContinueThen([self = shared_from_this(), cb = std::move(cb)]() mutable {
+      self->body_piece_.resize(kBodyPiece);
+      auto& body = self->stream_parser_->get().body();
+      body.data = self->body_piece_.data();
+      body.size = self->body_piece_.size();
+      self->stream_.expires_after(self->options_->read_timeout);
+      beast::http::async_read(self->stream_, self->buffer_, *self->stream_parser_,
+                              [self, cb = std::move(cb)](beast::error_code ec, size_t) {
+                                if (ec == beast::http::error::need_buffer) ec = {};
+                                if (ec == beast::http::error::body_limit) {
+                                  self->keep_alive_ = false;
+                                  return cb(Status(StatusCode::kResourceExhausted,
+                                                   fmt::format("request body is larger than the {} byte limit",
+                                                               self->options_->body_limit)),
+                                            {}, true);
+                                }
+                                if (ec) {
+                                  self->keep_alive_ = false;
+                                  return cb(Unavailable(fmt::format("reading the request body failed: {}",
+                                                                    ec.message())),
+                                            {}, true);
+                                }
+                                size_t n = self->body_piece_.size() - self->stream_parser_->get().body().size;
+                                cb(OkStatus(), std::string_view(self->body_piece_.data(), n),
+                                   self->stream_parser_->is_done());
+                              });
+    });
+  }
+
+  void StartAnswer(const Response& r, bool bodiless) {
+    answered_ = true;
+    if (!RequestBodyDone()) keep_alive_ = false;
+    beast::http::response<beast::http::empty_body> head;
+    head.version(11);
+    head.result(r.status);
+    head.set(beast::http::field::server, "ignited");
+    head.set(beast::http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) head.insert(k, v);
+    head.keep_alive(keep_alive_);
+    if (!bodiless) head.chunked(true);
+    bodiless_ = bodiless;
+    out_pending_ += SerializeHead(head);
+    ScheduleFlush();
+  }
+
+  void SendPiece(std::string_view data) {
+    if (bodiless_ || data.empty() || failed_) return;
+    out_pending_ += fmt::format("{:x}\r\n", data.size());
+    out_pending_.append(data);
+    out_pending_ += "\r\n";
+    ScheduleFlush();
+  }
+
+  void EndAnswer(bool ok) {
+    if (!ok) return Fail();
+    ending_ = true;
+    if (!bodiless_) out_pending_ += "0\r\n\r\n";
+    ScheduleFlush();
+  }
+
+  void OnWritable(std::function<void(bool)> cb) {
+    if (failed_) return asio::post(stream_.get_executor(), [cb = std::move(cb)] { cb(false); });
+    if (out_pending_.size() + out_writing_.size() < kWritableBelow) return cb(true);
+    waiters_.push_back(std::move(cb));
+  }
+
+  void ScheduleFlush() {
+    if (flush_scheduled_ || writing_) return;
+    flush_scheduled_ = true;
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->flush_scheduled_ = false;
+      self->Flush();
+    });
+  }
+
+  void Flush() {
+    if (writing_ || failed_) return;
+    if (out_pending_.empty()) {
+      if (ending_) {
+        ending_ = false;
+        bodiless_ = false;
+        return FinishRequest();
+      }
+      return;
+    }
+    writing_ = true;
+    out_writing_.swap(out_pending_);
+    stream_.expires_after(options_->read_timeout);
+    asio::async_write(stream_, asio::buffer(out_writing_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      self->out_writing_.clear();
+      if (ec) return self->Fail();
+      if (self->out_pending_.size() < kWritableBelow) {
+        auto waiters = std::move(self->waiters_);
+        self->waiters_.clear();
+        for (auto& w : waiters) w(true);
+      }
+      self->Flush();
+    });
+  }
+
+  // The client is gone or the answer is abandoned: close, and tell whoever waits.
+  void Fail() {
+    if (failed_) return;
+    failed_ = true;
+    out_pending_.clear();
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : waiters) w(false);
+    Close();
+  }
+
   void SetBusy(bool busy) {
     if (busy == busy_now_) return;
     busy_now_ = busy;
@@ -188,6 +378,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    ++generation_;
     SetBusy(false);
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -196,20 +387,87 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::optional<beast::http::request_parser<beast::http::empty_body>> header_parser_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> string_parser_;
+  std::optional<beast::http::request_parser<beast::http::buffer_body>> stream_parser_;
   const Router* router_;
   const ServerOptions* options_;
   bool keep_alive_ = true;
+  bool expect_continue_ = false;
   int requests_ = 0;
+  uint64_t generation_ = 0;  // which request is current; an Exchange acts only on its own
+  bool answered_ = false;    // the current request's answer has started
   std::shared_ptr<std::atomic<int>> busy_;
   bool busy_now_ = false;
-  // Streamed response state; only touched on the connection's thread.
+  // Streamed response state (BodyStream); only touched on the connection's thread.
   std::shared_ptr<BodyStream> body_;
   std::optional<beast::http::response<beast::http::empty_body>> header_;
   std::optional<beast::http::response_serializer<beast::http::empty_body>> serializer_;
   std::string chunk_;
   bool writing_chunk_ = false;
+  // Exchange state; only touched on the connection's thread.
+  std::string body_piece_;   // the last request body piece read
+  std::string out_pending_;  // answer bytes queued
+  std::string out_writing_;  // answer bytes being written
+  bool writing_ = false;
+  bool flush_scheduled_ = false;
+  bool ending_ = false;
+  bool bodiless_ = false;
+  bool failed_ = false;
+  std::vector<std::function<void(bool)>> waiters_;
 };
+
+class Session::StreamExchange : public Exchange {
+ public:
+  explicit StreamExchange(std::shared_ptr<Session> s) : s_(std::move(s)), generation_(s_->generation_) {}
+  ~StreamExchange() override {
+    // A handler that dropped its request without answering: the client gets an error rather than a hang.
+    if (Current() && !s_->answered_) {
+      asio::post(s_->stream_.get_executor(), [s = s_] {
+        s->Write(ErrorResponse(Internal("the request was dropped without an answer")));
+      });
+    }
+  }
+
+  boost::asio::any_io_executor executor() const override { return s_->stream_.get_executor(); }
+  std::optional<uint64_t> body_length() const override {
+    if (!s_->stream_parser_) return 0;
+    auto n = s_->stream_parser_->content_length();
+    if (n) return *n;
+    return s_->stream_parser_->chunked() ? std::nullopt : std::optional<uint64_t>(0);
+  }
+  void ReadBody(BodyCallback cb) override {
+    if (!Current() || s_->failed_) {
+      return asio::post(executor(), [cb = std::move(cb)] { cb(Unavailable("the client went away"), {}, true); });
+    }
+    s_->ReadBodyPiece(std::move(cb));
+  }
+  void Respond(Response response) override {
+    if (Current() && !s_->answered_) s_->Write(std::move(response));
+  }
+  void StartStream(const Response& head, bool bodiless) override {
+    if (Current() && !s_->answered_) s_->StartAnswer(head, bodiless);
+  }
+  void Send(std::string_view data) override {
+    if (Current()) s_->SendPiece(data);
+  }
+  void End(bool ok) override {
+    if (Current() && !s_->ending_) s_->EndAnswer(ok);
+  }
+  void WhenWritable(std::function<void(bool)> cb) override {
+    if (!Current()) return asio::post(executor(), [cb = std::move(cb)] { cb(false); });
+    s_->OnWritable(std::move(cb));
+  }
+
+ private:
+  bool Current() const { return s_->generation_ == generation_; }
+  std::shared_ptr<Session> s_;
+  const uint64_t generation_;
+};
+
+void Session::RunStream(const StreamHandler* handler, std::shared_ptr<Request> req) {
+  (*handler)(std::move(req), std::make_shared<StreamExchange>(shared_from_this()));
+}
 
 }  // namespace
 

@@ -17,11 +17,19 @@ InstanceManager::InstanceManager(Launcher* launcher, const Clock* clock, std::ch
   if (reap_every.count() > 0) {
     reaper_ = std::thread([this, reap_every] {
       std::unique_lock<std::mutex> l(mu_);
+      auto next_reap = std::chrono::steady_clock::now() + reap_every;
       while (!stopping_) {
-        stop_reaper_.wait_for(l, reap_every);
+        stop_reaper_.wait_until(l, next_reap, [this] { return stopping_ || !to_stop_.empty(); });
         if (stopping_) break;
+        std::vector<std::shared_ptr<Instance>> stop;
+        stop.swap(to_stop_);
         l.unlock();
-        ReapIdle();
+        for (auto& inst : stop) inst->process->Stop(2000);
+        stop.clear();
+        if (std::chrono::steady_clock::now() >= next_reap) {
+          ReapIdle();
+          next_reap = std::chrono::steady_clock::now() + reap_every;
+        }
         l.lock();
       }
     });
@@ -35,7 +43,37 @@ InstanceManager::~InstanceManager() {
   }
   stop_reaper_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  for (auto& inst : to_stop_) inst->process->Stop(2000);
+  to_stop_.clear();
   StopAll();
+}
+
+void InstanceManager::StopSoon(std::shared_ptr<Instance> instance) {
+  instance->connections.Clear();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (reaper_.joinable() && !stopping_) {
+      to_stop_.push_back(std::move(instance));
+      stop_reaper_.notify_all();
+      return;
+    }
+  }
+  instance->process->Stop(2000);
+}
+
+std::optional<Lease> InstanceManager::TryAcquire(const InstanceSpec& spec) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = pools_.find(spec.key);
+  if (it == pools_.end()) return std::nullopt;
+  if (auto w = waiting_.find(spec.key); w != waiting_.end() && w->second > 0) return std::nullopt;
+  std::shared_ptr<Instance> best;
+  for (auto& inst : it->second) {
+    if (inst->retired) continue;
+    if (inst->inflight < std::max(1, spec.max_concurrency) && (!best || inst->inflight < best->inflight)) best = inst;
+  }
+  if (!best) return std::nullopt;
+  ++best->inflight;
+  return Lease(this, best, false);
 }
 
 int InstanceManager::ReapIdle() {
@@ -58,7 +96,10 @@ int InstanceManager::ReapIdle() {
       it = pool.empty() ? pools_.erase(it) : std::next(it);
     }
   }
-  for (auto& inst : idle) inst->process->Stop(2000);
+  for (auto& inst : idle) {
+    inst->connections.Clear();
+    inst->process->Stop(2000);
+  }
   return static_cast<int>(idle.size());
 }
 
@@ -166,7 +207,7 @@ void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
     if (pool.empty()) pools_.erase(instance->key);
     to_stop = instance;
   }
-  to_stop->process->Stop(2000);
+  StopSoon(std::move(to_stop));
 }
 
 void InstanceManager::RetireInstance(Instance& instance) {
@@ -192,7 +233,10 @@ void InstanceManager::Retire(const std::string& key) {
       it->second = std::move(busy);
     }
   }
-  for (auto& inst : idle) inst->process->Stop(2000);
+  for (auto& inst : idle) {
+    inst->connections.Clear();
+    inst->process->Stop(2000);
+  }
 }
 
 void InstanceManager::StopAll() {
@@ -202,7 +246,10 @@ void InstanceManager::StopAll() {
     all.swap(pools_);
   }
   for (auto& [key, pool] : all) {
-    for (auto& inst : pool) inst->process->Stop(2000);
+    for (auto& inst : pool) {
+      inst->connections.Clear();
+      inst->process->Stop(2000);
+    }
   }
 }
 

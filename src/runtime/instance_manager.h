@@ -9,11 +9,13 @@
 #include <memory>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "runtime/connection_cache.h"
 #include "runtime/launcher.h"
 
 namespace ignite::runtime {
@@ -31,6 +33,7 @@ struct Instance {
   std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
   bool served = false;   // guarded by InstanceManager::mu_: answered at least one request
   bool counted = false;  // guarded by InstanceManager::mu_: its crash was counted
+  ConnectionCache connections;  // idle keep-alive connections to it; cleared when it stops
 };
 
 // A claim on an instance for one request; releases it when destroyed.
@@ -78,6 +81,10 @@ class InstanceManager {
   Result<Lease> Acquire(const InstanceSpec& spec,
                         std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() +
                                                                          std::chrono::seconds(120));
+  // The warm path, which never blocks: a lease on a live instance of spec.key with room, when one exists
+  // and nobody is already waiting for that key (waiters are served first); nullopt otherwise, and the
+  // caller falls back to Acquire on a thread that may block.
+  std::optional<Lease> TryAcquire(const InstanceSpec& spec);
   // Called after a request to the instance failed at the transport level. If the process has exited, it is
   // dropped so the next Acquire starts a new one, and the exit is described ("exit status 2"); else "".
   // An instance that dies before answering anything counts as a crash on start: after consecutive ones, new
@@ -111,6 +118,9 @@ class InstanceManager {
  private:
   friend class Lease;
   void Release(const std::shared_ptr<Instance>& instance);
+  // Stops an instance off the caller's thread (on the reaper thread when there is one): leases are released
+  // on the gateway's event loops, which must not wait for a process to exit.
+  void StopSoon(std::shared_ptr<Instance> instance);
 
   Launcher* launcher_;
   const Clock* clock_;
@@ -118,6 +128,7 @@ class InstanceManager {
   std::condition_variable stop_reaper_;
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;
+  std::vector<std::shared_ptr<Instance>> to_stop_;  // guarded by mu_: handed to the reaper thread
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> pools_;  // guarded by mu_
   struct CrashState {
     int consecutive = 0;

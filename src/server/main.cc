@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <boost/asio/thread_pool.hpp>
+
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -108,6 +110,11 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Each live instance costs descriptors (its log pipes, cached connections): take the hard limit.
+  if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
 
   auto colon = f.listen.rfind(':');
   if (colon == std::string::npos) return Fail(InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:7070"));
@@ -155,7 +162,9 @@ int main(int argc, char** argv) {
   runtime::ProcessLauncher launcher(socket_dir, &logs);
   runtime::InstanceManager instances(&launcher, &SystemClock());
   gateway::RouteTable routes;
-  gateway::Invoker invoker(&routes, &instances);
+  // Blocking work: API methods, builds' bookkeeping, and the gateway's cold starts and waits for capacity.
+  boost::asio::thread_pool pool(static_cast<size_t>(f.blocking_threads));
+  gateway::Invoker invoker(&routes, &instances, &pool);
   api::ServiceOptions svc_opts;
   svc_opts.data_dir = f.data_dir;
   svc_opts.go = *go;
@@ -165,7 +174,6 @@ int main(int argc, char** argv) {
                                                   &SystemClock()});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);
 
-  boost::asio::thread_pool pool(static_cast<size_t>(f.blocking_threads));
   http::Router router;
   api::HttpApi http_api(&service, &auth, &pool);
   http_api.Register(&router);
@@ -176,8 +184,8 @@ int main(int argc, char** argv) {
   api::RegisterAsyncRoutes(&router, &async_invoker, &auth, &pool);
   api::DirectUrl direct(f.base_domain, &routes, &invoker, &auth, &pool);
   router.SetHostHandler([&direct](std::string_view host) { return direct.Claims(host); },
-                        [&direct](std::shared_ptr<http::Request> req, http::Responder respond) {
-                          direct.Handle(std::move(req), std::move(respond));
+                        [&direct](std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> ex) {
+                          direct.Handle(std::move(req), std::move(ex));
                         });
   http::Server server(http_opts, &router);
   if (auto st = server.Start(); !st.ok()) return Fail(st);

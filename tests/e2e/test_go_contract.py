@@ -37,6 +37,7 @@ def http_invoke(platform, body=b"", headers=None, app=APP):
            "trailer": None, "error": None, "chunks": 0}
     if status != 200:
         return out
+    body = []
     for line in raw.decode().splitlines():
         if not line.strip():
             continue
@@ -48,10 +49,11 @@ def http_invoke(platform, body=b"", headers=None, app=APP):
         if "head" in result:
             out["head"] = result["head"]
         elif "chunk" in result:
-            out["body"] += base64.b64decode(result["chunk"].get("data", ""))
+            body.append(base64.b64decode(result["chunk"].get("data", "")))
             out["chunks"] += 1
         elif "trailer" in result:
             out["trailer"] = result["trailer"]
+    out["body"] = b"".join(body)
     return out
 
 
