@@ -494,6 +494,7 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   r.spec.key = key;
   r.spec.app_id = r.app_id;
   r.spec.binary_path = deps_.blobs->PathFor(artifact_hash);
+  r.spec.start_timeout = options_.instance_start_timeout;
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
   r.allow_unauthenticated = spec.allow_unauthenticated();

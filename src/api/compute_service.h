@@ -35,6 +35,7 @@ struct ServiceOptions {
   archive::Limits limits;
   int max_concurrent_builds = 2;
   std::chrono::milliseconds build_timeout{10 * 60 * 1000};
+  std::chrono::milliseconds instance_start_timeout{10'000};  // see runtime::InstanceSpec::start_timeout
 };
 
 struct Deps {

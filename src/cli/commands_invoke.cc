@@ -98,13 +98,15 @@ Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const Invok
     ctx.out() << out.dump(2) << "\n";
     ctx.out().flush();
   }
+  // The trailer's error is the platform's own account (the instance died, timed out or never became ready):
+  // it says more than the status.
+  if (!trailer.error().empty()) {
+    return Status(StatusCode::kUnknown, fmt::format("the invocation failed with HTTP {}: {}", head.status(),
+                                                    trailer.error()));
+  }
   if (head.status() < 200 || head.status() >= 300) {
     return Status(StatusCode::kUnknown,
                   fmt::format("the function returned HTTP {} (execution {})", head.status(), head.execution_id()));
-  }
-  if (!trailer.error().empty()) {
-    return Status(StatusCode::kUnknown,
-                  fmt::format("the invocation failed: {} (execution {})", trailer.error(), head.execution_id()));
   }
   return OkStatus();
 }

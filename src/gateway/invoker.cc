@@ -18,6 +18,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "common/ids.h"
 
 namespace ignite::gateway {
@@ -68,17 +70,19 @@ enum class Step { kConnect, kSend, kReceiveHead, kReceiveBody };
 class Call : public std::enable_shared_from_this<Call> {
  public:
   Call(asio::any_io_executor executor, runtime::InstanceManager* instances, asio::thread_pool* blocking,
-       std::shared_ptr<const void> route_owner, const Route* route, InvokeCall call, std::shared_ptr<BodySource> body,
-       StreamSink sink)
+       runtime::LogCollector* logs, std::shared_ptr<const void> route_owner, const Route* route, InvokeCall call,
+       std::shared_ptr<BodySource> body, StreamSink sink)
       : executor_(std::move(executor)),
         instances_(instances),
+        logs_(logs),
         blocking_(blocking),
         route_owner_(std::move(route_owner)),
         route_(route),
         call_(std::move(call)),
         body_(std::move(body)),
         sink_(std::move(sink)),
-        timer_(executor_) {}
+        timer_(executor_),
+        start_timer_(executor_) {}
 
   void Start() {
     start_ = Clock::now();
@@ -138,6 +142,18 @@ class Call : public std::enable_shared_from_this<Call> {
     }
     lease_.emplace(std::move(*lease));
     result_.cold = result_.cold || lease_->cold();
+    if (lease_->starting()) {
+      // The platform's readiness check: an instance must answer (this call, or any other) within the start
+      // timeout of its spawn. The request itself waits in the socket's backlog meanwhile, so a healthy
+      // start costs nothing extra.
+      auto ready_by = lease_->instance().spawned + route_->spec.start_timeout;
+      if (ready_by < deadline_) {
+        start_timer_.expires_at(ready_by);
+        start_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+          if (!ec) self->OnStartTimeout();
+        });
+      }
+    }
     Connect();
   }
 
@@ -221,6 +237,8 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void OnHead() {
     if (finished_) return;
+    start_timer_.cancel();
+    parser_done_head_ = true;
     result_.status = parser_->get().result_int();
     for (const auto& f : parser_->get()) {
       std::string name(f.name_string());
@@ -270,6 +288,7 @@ class Call : public std::enable_shared_from_this<Call> {
     SendHeadOnce();
     finished_ = true;
     timer_.cancel();
+    start_timer_.cancel();
     if (parser_->get().keep_alive() && !parser_->need_eof() && buffer_.size() == 0) {
       beast::error_code ec;
       int fd = socket_->release(ec);
@@ -284,11 +303,21 @@ class Call : public std::enable_shared_from_this<Call> {
   void Abandon() {
     finished_ = true;
     timer_.cancel();
+    start_timer_.cancel();
     socket_.reset();
     lease_.reset();
     result_.error = "the caller went away";
     result_.duration_ms = Elapsed();
     sink_.on_done(std::move(result_));
+  }
+
+  void OnStartTimeout() {
+    if (finished_ || parser_done_head_) return;
+    not_ready_ = true;
+    if (socket_) {
+      beast::error_code ec;
+      socket_->close(ec);
+    }
   }
 
   void OnTimeout() {
@@ -302,6 +331,19 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void OnError(beast::error_code ec) {
     if (finished_) return;
+    if (not_ready_ && !timed_out_) {
+      auto& inst = lease_->instance();
+      std::string why = fmt::format("did not become ready within {}s of its start", route_->spec.start_timeout.count() / 1000.0);
+      instances_->FailStart(inst, why);
+      std::string line = fmt::format("ignite: instance {} {} (it accepted the request but answered nothing); it is "
+                                     "being stopped",
+                                     inst.replica_id, why);
+      spdlog::warn("{}: {}", route_->app_id, line);
+      if (logs_) logs_->Note(route_->app_id, inst.replica_id, result_.execution_id, line);
+      return Fail(503, fmt::format("the instance {} of {} {} (execution {}); check what it does before calling "
+                                   "ignite.Start, and `dodil ignite app logs {}`",
+                                   inst.replica_id, route_->app_id, why, result_.execution_id, route_->app_id));
+    }
     if (timed_out_) {
       // The handler is stuck; replace this instance rather than leave it occupied.
       if (lease_) instances_->RetireInstance(lease_->instance());
@@ -354,6 +396,7 @@ class Call : public std::enable_shared_from_this<Call> {
   void Fail(unsigned status, std::string message) {
     finished_ = true;
     timer_.cancel();
+    start_timer_.cancel();
     socket_.reset();
     lease_.reset();
     result_.error = std::move(message);
@@ -370,6 +413,7 @@ class Call : public std::enable_shared_from_this<Call> {
   void Done(Status st) {
     finished_ = true;
     timer_.cancel();
+    start_timer_.cancel();
     socket_.reset();
     lease_.reset();
     sink_.on_done(std::move(st));
@@ -388,6 +432,10 @@ class Call : public std::enable_shared_from_this<Call> {
   std::shared_ptr<BodySource> body_;
   StreamSink sink_;
   asio::steady_timer timer_;
+  asio::steady_timer start_timer_;
+  runtime::LogCollector* logs_;
+  bool not_ready_ = false;
+  bool parser_done_head_ = false;
   Clock::time_point start_, deadline_;
   InvokeResult result_;
   std::string request_head_;
@@ -414,8 +462,9 @@ class Call : public std::enable_shared_from_this<Call> {
 
 }  // namespace
 
-Invoker::Invoker(const RouteTable* routes, runtime::InstanceManager* instances, asio::thread_pool* blocking)
-    : routes_(routes), instances_(instances), blocking_(blocking) {}
+Invoker::Invoker(const RouteTable* routes, runtime::InstanceManager* instances, asio::thread_pool* blocking,
+                 runtime::LogCollector* logs)
+    : routes_(routes), instances_(instances), blocking_(blocking), logs_(logs) {}
 
 void Invoker::Start(asio::any_io_executor executor, InvokeCall call, std::shared_ptr<BodySource> body,
                     StreamSink sink) const {
@@ -429,7 +478,7 @@ void Invoker::Start(asio::any_io_executor executor, InvokeCall call, std::shared
     return;
   }
   const Route* route = &it->second;
-  auto c = std::make_shared<Call>(executor, instances_, blocking_, std::move(snapshot), route, std::move(call),
+  auto c = std::make_shared<Call>(executor, instances_, blocking_, logs_, std::move(snapshot), route, std::move(call),
                                   std::move(body), std::move(sink));
   asio::post(executor, [c] { c->Start(); });
 }
@@ -437,7 +486,7 @@ void Invoker::Start(asio::any_io_executor executor, InvokeCall call, std::shared
 void Invoker::StartRoute(asio::any_io_executor executor, std::shared_ptr<const Route> route, InvokeCall call,
                          std::shared_ptr<BodySource> body, StreamSink sink) const {
   const Route* r = route.get();
-  auto c = std::make_shared<Call>(executor, instances_, blocking_, std::move(route), r, std::move(call),
+  auto c = std::make_shared<Call>(executor, instances_, blocking_, logs_, std::move(route), r, std::move(call),
                                   std::move(body), std::move(sink));
   asio::post(executor, [c] { c->Start(); });
 }
@@ -469,14 +518,14 @@ Result<InvokeResult> RunBlocking(const std::function<void(asio::any_io_executor,
 }  // namespace
 
 Result<InvokeResult> Invoker::Invoke(InvokeCall call, const InvokeSink* sink) const {
-  Invoker blocking(routes_, instances_, nullptr);
+  Invoker blocking(routes_, instances_, nullptr, logs_);
   return RunBlocking(
       [&](asio::any_io_executor ex, StreamSink s) { blocking.Start(ex, std::move(call), nullptr, std::move(s)); },
       sink);
 }
 
 Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink) const {
-  Invoker blocking(routes_, instances_, nullptr);
+  Invoker blocking(routes_, instances_, nullptr, logs_);
   return RunBlocking(
       [&](asio::any_io_executor ex, StreamSink s) {
         blocking.StartRoute(ex, std::make_shared<Route>(route), std::move(call), nullptr, std::move(s));

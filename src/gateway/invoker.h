@@ -26,6 +26,7 @@
 #include "common/result.h"
 #include "gateway/route_table.h"
 #include "runtime/instance_manager.h"
+#include "runtime/log_collector.h"
 
 namespace ignite::gateway {
 
@@ -87,7 +88,9 @@ class Invoker {
  public:
   // All must outlive the invoker. `blocking` runs the Acquires that may block (cold starts, waits for
   // capacity) for Start; with nullptr they run on the loop (tests).
-  Invoker(const RouteTable* routes, runtime::InstanceManager* instances, boost::asio::thread_pool* blocking = nullptr);
+  // `logs` (nullable) gets the platform's own lines about instances (one that failed to start).
+  Invoker(const RouteTable* routes, runtime::InstanceManager* instances, boost::asio::thread_pool* blocking = nullptr,
+          runtime::LogCollector* logs = nullptr);
 
   // Invokes the active version of call.app_id on `executor`; `body` (nullable: call.payload is sent)
   // supplies the request body. Errors (through on_done): FailedPrecondition (no route: the app is missing or
@@ -95,7 +98,9 @@ class Invoker {
   // (the wait queue is full). Everything after the request reached an instance is a result, like a reverse
   // proxy's: the handler's own status (500 for a handler error), 502 when the instance died or closed the
   // connection (the next call gets a new instance), 504 when the app's execution timeout passed (the stuck
-  // instance is replaced). Callbacks run on `executor`, never inside this call.
+  // instance is replaced), 503 when a new instance answered nothing within its start timeout (it is stopped,
+  // counts as a crash on start, and the app's log says so). Callbacks run on `executor`, never inside this
+  // call.
   void Start(boost::asio::any_io_executor executor, InvokeCall call, std::shared_ptr<BodySource> body,
              StreamSink sink) const;
   // Same, against an explicit route.
@@ -111,6 +116,7 @@ class Invoker {
   const RouteTable* routes_;
   runtime::InstanceManager* instances_;
   boost::asio::thread_pool* blocking_;
+  runtime::LogCollector* logs_;
 };
 
 }  // namespace ignite::gateway

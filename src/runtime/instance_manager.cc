@@ -73,7 +73,7 @@ std::optional<Lease> InstanceManager::TryAcquire(const InstanceSpec& spec) {
   }
   if (!best) return std::nullopt;
   ++best->inflight;
-  return Lease(this, best, false);
+  return Lease(this, best, false, !best->served);
 }
 
 int InstanceManager::ReapIdle() {
@@ -120,7 +120,7 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
     }
     if (best) {
       ++best->inflight;
-      return Lease(this, best, false);
+      return Lease(this, best, false, !best->served);
     }
     if (live < std::max(1, spec.max_replicas)) break;  // start another instance below
     int& waiting = waiting_[spec.key];
@@ -163,9 +163,10 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
   inst->inflight = 1;
   inst->idle_timeout = spec.idle_timeout;
   inst->started_at_ms = clock_->NowUnixMs();
+  inst->spawned = clock_->Now();
   inst->last_used = clock_->Now();
   pool.push_back(inst);
-  return Lease(this, inst, true);
+  return Lease(this, inst, true, true);
 }
 
 std::string InstanceManager::CheckExited(Instance& instance) {
@@ -174,17 +175,27 @@ std::string InstanceManager::CheckExited(Instance& instance) {
   std::lock_guard<std::mutex> l(mu_);
   instance.retired = true;
   capacity_.notify_all();
-  if (!instance.served && !instance.counted) {
-    instance.counted = true;
-    CrashState& c = crashes_[instance.key];
-    ++c.consecutive;
-    c.last_exit = how;
-    if (c.consecutive >= kCrashesBeforeBackoff) {
-      auto backoff = kFirstBackoff * (1 << std::min(c.consecutive - kCrashesBeforeBackoff, 7));
-      c.next_start = clock_->Now() + std::min<std::chrono::milliseconds>(backoff, kMaxBackoff);
-    }
-  }
+  CountCrashOnStart(instance, how);
   return how;
+}
+
+void InstanceManager::FailStart(Instance& instance, const std::string& why) {
+  std::lock_guard<std::mutex> l(mu_);
+  instance.retired = true;
+  capacity_.notify_all();
+  CountCrashOnStart(instance, why);
+}
+
+void InstanceManager::CountCrashOnStart(Instance& instance, const std::string& how) {
+  if (instance.served || instance.counted) return;
+  instance.counted = true;
+  CrashState& c = crashes_[instance.key];
+  ++c.consecutive;
+  c.last_exit = how;
+  if (c.consecutive >= kCrashesBeforeBackoff) {
+    auto backoff = kFirstBackoff * (1 << std::min(c.consecutive - kCrashesBeforeBackoff, 7));
+    c.next_start = clock_->Now() + std::min<std::chrono::milliseconds>(backoff, kMaxBackoff);
+  }
 }
 
 void InstanceManager::MarkServed(Instance& instance) {

@@ -28,6 +28,7 @@ struct Instance {
   std::unique_ptr<Process> process;
   std::chrono::milliseconds idle_timeout{0};
   int64_t started_at_ms = 0;  // wall clock, when it was spawned
+  std::chrono::steady_clock::time_point spawned;  // the same, for deadlines
   int inflight = 0;      // guarded by InstanceManager::mu_
   bool retired = false;  // guarded by InstanceManager::mu_
   std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
@@ -39,8 +40,10 @@ struct Instance {
 // A claim on an instance for one request; releases it when destroyed.
 class Lease {
  public:
-  Lease(InstanceManager* m, std::shared_ptr<Instance> i, bool cold) : manager_(m), instance_(std::move(i)), cold_(cold) {}
-  Lease(Lease&& o) noexcept : manager_(o.manager_), instance_(std::move(o.instance_)), cold_(o.cold_) {
+  Lease(InstanceManager* m, std::shared_ptr<Instance> i, bool cold, bool starting)
+      : manager_(m), instance_(std::move(i)), cold_(cold), starting_(starting) {}
+  Lease(Lease&& o) noexcept
+      : manager_(o.manager_), instance_(std::move(o.instance_)), cold_(o.cold_), starting_(o.starting_) {
     o.manager_ = nullptr;
   }
   Lease(const Lease&) = delete;
@@ -48,11 +51,15 @@ class Lease {
   ~Lease();
   Instance& instance() const { return *instance_; }
   bool cold() const { return cold_; }
+  // The instance had not answered anything yet when leased (it may still be starting): the caller holds it
+  // to the spec's start timeout, counted from instance().spawned.
+  bool starting() const { return starting_; }
 
  private:
   InstanceManager* manager_;
   std::shared_ptr<Instance> instance_;
   bool cold_;
+  bool starting_;
 };
 
 // What an instance is doing, for state reporting.
@@ -91,6 +98,9 @@ class InstanceManager {
   // starts of that key back off exponentially (kFirstBackoff doubling up to kMaxBackoff) and Acquire answers
   // Unavailable saying so, instead of spawning a crashing binary in a loop.
   std::string CheckExited(Instance& instance);
+  // Called when an instance did not answer within its spec's start timeout: it is taken out of service (it
+  // stops once its leases are released) and counts as a crash on start, like an exit before answering.
+  void FailStart(Instance& instance, const std::string& why);
   // Called after an instance answered a request: it is healthy, so its key's crash count resets.
   void MarkServed(Instance& instance);
 
@@ -118,6 +128,7 @@ class InstanceManager {
  private:
   friend class Lease;
   void Release(const std::shared_ptr<Instance>& instance);
+  void CountCrashOnStart(Instance& instance, const std::string& how);  // requires mu_
   // Stops an instance off the caller's thread (on the reaper thread when there is one): leases are released
   // on the gateway's event loops, which must not wait for a process to exit.
   void StopSoon(std::shared_ptr<Instance> instance);

@@ -23,6 +23,8 @@ struct InstanceSpec {
   int max_concurrency = 100;  // Executions one instance serves at once.
   int max_replicas = 10;      // Instances of this version at most.
   int queue_limit = 1000;     // Requests that may wait for capacity; more get ResourceExhausted.
+  // An instance that has not answered anything this long after its spawn is declared failed to start.
+  std::chrono::milliseconds start_timeout{10'000};
 };
 
 // A running instance process. Methods are thread-safe.

@@ -79,6 +79,15 @@ void LogCollector::Emit(Source& s, std::string_view raw) {
   fwrite(text.data(), 1, text.size(), f);
 }
 
+void LogCollector::Note(const std::string& app_id, const std::string& replica_id, const std::string& execution_id,
+                        std::string_view message) {
+  Source s{-1, app_id, replica_id, "platform", ""};
+  std::string raw = execution_id.empty() ? std::string(message) : "\x1e" "exec=" + execution_id + "\x1e" + std::string(message);
+  std::lock_guard<std::mutex> l(mu_);
+  Emit(s, raw);
+  if (auto it = files_.find(app_id); it != files_.end() && it->second) fflush(it->second);
+}
+
 void LogCollector::Run() {
   std::vector<Source> sources;
   char buf[16384];

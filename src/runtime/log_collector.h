@@ -37,6 +37,10 @@ class LogCollector {
 
   // Takes ownership of `fd` (the read end of a pipe). Lines are attributed to app_id/replica_id.
   void Add(int fd, const std::string& app_id, const std::string& replica_id, const std::string& stream);
+  // A line from the platform itself about an instance (stream "platform"), e.g. why it was stopped; tagged
+  // with `execution_id` when not empty. Written at once.
+  void Note(const std::string& app_id, const std::string& replica_id, const std::string& execution_id,
+            std::string_view message);
   // The newest `limit` lines of an app (oldest first), optionally only of one replica or execution.
   std::vector<LogLine> Read(const std::string& app_id, size_t limit, const std::string& replica_id = "",
                             const std::string& execution_id = "");

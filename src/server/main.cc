@@ -45,6 +45,7 @@ struct Flags {
   int blocking_threads = 256;
   int max_builds = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int build_timeout_secs = 600;
+  int instance_start_timeout_secs = 10;
   bool write_cli_config = true;
   std::string log_level = "info";
   std::string base_domain = "ignite.localhost";
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-builds", f.max_builds, "builds that may run at once")->envname("IGNITE_MAX_BUILDS")->capture_default_str();
   app.add_option("--build-timeout-secs", f.build_timeout_secs, "wall-clock limit of one build")
       ->envname("IGNITE_BUILD_TIMEOUT_SECS")->capture_default_str();
+  app.add_option("--instance-start-timeout-secs", f.instance_start_timeout_secs,
+                 "a new instance must answer within this long of its start, else it is stopped and its calls get 503")
+      ->envname("IGNITE_INSTANCE_START_TIMEOUT_SECS")->check(CLI::Range(1, 900))->capture_default_str();
   app.add_option("--write-cli-config", f.write_cli_config,
                  "point this machine's CLI config at this server unless the user wrote their own")
       ->envname("IGNITE_WRITE_CLI_CONFIG")->capture_default_str();
@@ -164,12 +168,13 @@ int main(int argc, char** argv) {
   gateway::RouteTable routes;
   // Blocking work: API methods, builds' bookkeeping, and the gateway's cold starts and waits for capacity.
   boost::asio::thread_pool pool(static_cast<size_t>(f.blocking_threads));
-  gateway::Invoker invoker(&routes, &instances, &pool);
+  gateway::Invoker invoker(&routes, &instances, &pool, &logs);
   api::ServiceOptions svc_opts;
   svc_opts.data_dir = f.data_dir;
   svc_opts.go = *go;
   svc_opts.max_concurrent_builds = f.max_builds;
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
+  svc_opts.instance_start_timeout = std::chrono::seconds(f.instance_start_timeout_secs);
   api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
                                                   &SystemClock()});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);

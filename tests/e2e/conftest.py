@@ -43,9 +43,10 @@ class Platform:
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self):
+    def start(self, env_extra=None):
         self.port = free_port()
         env = dict(os.environ)
+        env.update(env_extra or {})
         env["DODIL_CONFIG_DIR"] = str(self.config_dir)
         env["IGNITE_GO_CACHE_DIR"] = str(self.go_cache)
         self.log = open(self.log_path, "ab")

@@ -151,3 +151,63 @@ def test_burst_to_a_cold_app_is_served_without_errors(platform, tmp_path):
     assert statuses == [200] * 200
     heads = [_body(raw)[0] for _, _, raw in results]
     assert heads == [200] * 200
+
+
+HANGING_APP = '''package main
+
+import (
+	"ignite"
+	"time"
+)
+
+func handler(payload []byte, ctx *ignite.Context) ([]byte, error) { return payload, nil }
+
+func main() {
+	time.Sleep(time.Hour) // never gets to serve
+	ignite.Start(handler)
+}
+'''
+
+
+def test_an_instance_that_never_becomes_ready_fails_the_call_and_is_stopped(tmp_path, go_cache):
+    """Issue 4 item 1: readiness within a start timeout, with a clear error and a log line."""
+    from conftest import Platform
+    p = Platform(tmp_path, go_cache).start(env_extra={"IGNITE_INSTANCE_START_TIMEOUT_SECS": "2"})
+    try:
+        app = tmp_path / "hang"
+        app.mkdir()
+        (app / "main.go").write_text(HANGING_APP)
+        (app / "go.mod").write_text("module hang\n\ngo 1.26\n")
+        p.ok("app", "create", "org:hang")
+        p.ok("draft", "save", "org:hang", "-c", str(app))
+        p.ok("draft", "publish", "org:hang")
+        artifact = p.json("version", "get", "org:hang", "1")["versionInfo"]["artifactSha256"]
+        started = time.time()
+        status, _, raw = p.http("POST", "/v1/ignite/app/org/hang/invoke", b"{}")
+        assert status == 200, raw
+        frames = [json.loads(l)["result"] for l in raw.decode().splitlines()]
+        head, body, trailer = frames[0]["head"], frames[1]["chunk"], frames[-1]["trailer"]
+        assert head["status"] == 503, frames
+        error = json.loads(__import__("base64").b64decode(body["data"]))["error"]
+        assert "did not become ready within 2s of its start" in error, error
+        assert "did not become ready" in trailer["error"]
+        assert time.time() - started < 60  # the 2 s start timeout, not the 120 s execution timeout, ended it
+        # The CLI reports it as an error too.
+        r = p.cli("invoke", "org:hang", "-p", "x")
+        assert r.returncode != 0 and b"did not become ready" in r.stderr, r.stderr
+        # The platform wrote why into the app's logs.
+        logs = p.ok("app", "logs", "org:hang").stdout.decode()
+        assert "did not become ready within 2s" in logs, logs
+        # The hung processes are stopped.
+        deadline = time.time() + 15
+        while _instances(artifact):
+            assert time.time() < deadline, "the instance that never became ready was not stopped"
+            time.sleep(0.1)
+        # Other apps are unaffected.
+        p.ok("app", "create", "org:fine")
+        p.ok("draft", "save", "org:fine", "-c", str(write_app(tmp_path / "fine")))
+        p.ok("draft", "publish", "org:fine")
+        status, _, raw = p.http("POST", "/v1/ignite/app/org/fine/invoke", b'{"name":"x"}')
+        assert status == 200 and b'"status":200' in raw, raw
+    finally:
+        assert p.stop() == 0
