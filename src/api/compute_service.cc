@@ -58,6 +58,12 @@ Status ValidateConfig(const pb::AppMeta& m) {
   if (m.limits().cpu_millicores() != 0 && m.limits().cpu_millicores() > 64000) {
     return InvalidArgument("cpu must be at most 64000 millicores");
   }
+  uint32_t max_replicas = m.scaling().max_replicas() ? m.scaling().max_replicas() : 10;
+  if (m.scaling().reserved() > max_replicas) {
+    return InvalidArgument(fmt::format("reserved {} is above max_replicas {}: reserved instances count towards "
+                                       "max_replicas; lower --reserved or raise --max-replicas",
+                                       m.scaling().reserved(), max_replicas));
+  }
   static const std::regex kEnvKey("[A-Za-z_][A-Za-z0-9_]*");
   for (const auto& [k, v] : m.env()) {
     if (!std::regex_match(k, kEnvKey)) {
@@ -502,14 +508,18 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   if (spec.scaling().max_replicas() > 0) r.spec.max_replicas = static_cast<int>(spec.scaling().max_replicas());
   r.spec.idle_timeout = std::chrono::seconds(spec.scaling().idle_timeout_secs() ? spec.scaling().idle_timeout_secs()
                                                                                  : kDefaultIdleTimeoutSecs);
+  r.spec.reserved = static_cast<int>(spec.scaling().reserved());
   return r;
 }
 
 Status ComputeService::Route(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
                              const store::VersionRecord& version) {
   std::string key = fmt::format("{}/{}@{}", org_name, app.name, version.version);
-  std::string old = deps_.routes->Set(RouteFor(org_id, org_name, app, key, version.artifact_hash, version.version));
+  gateway::Route route = RouteFor(org_id, org_name, app, key, version.artifact_hash, version.version);
+  runtime::InstanceSpec spec = route.spec;
+  std::string old = deps_.routes->Set(std::move(route));
   if (!old.empty() && old != key) deps_.instances->Retire(old);
+  deps_.instances->SetReserved(spec);
   return OkStatus();
 }
 

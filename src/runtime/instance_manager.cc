@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/ids.h"
+#include "runtime/readiness.h"
 
 namespace ignite::runtime {
 
@@ -12,9 +13,27 @@ Lease::~Lease() {
   if (manager_ && instance_) manager_->Release(instance_);
 }
 
-InstanceManager::InstanceManager(Launcher* launcher, const Clock* clock, std::chrono::milliseconds reap_every)
-    : launcher_(launcher), clock_(clock) {
+InstanceManager::InstanceManager(Launcher* launcher, const Clock* clock, std::chrono::milliseconds reap_every,
+                                 ReadinessProbe probe)
+    : launcher_(launcher), clock_(clock), probe_(std::move(probe)) {
+  if (!probe_) {
+    probe_ = [](Instance& inst, std::chrono::steady_clock::time_point deadline) {
+      return ProbeReady(inst.process->socket_path(), deadline);
+    };
+  }
   if (reap_every.count() > 0) {
+    // Reserved instances are started and probed here, a long-lived thread (instances die with the thread
+    // that spawned them, see the SDK's parent-death signal), so probes never hold up reaping.
+    warmer_ = std::thread([this, reap_every] {
+      std::unique_lock<std::mutex> l(mu_);
+      while (!stopping_) {
+        wake_warmer_.wait_for(l, reap_every * 5);
+        if (stopping_) break;
+        l.unlock();
+        WarmReserved();
+        l.lock();
+      }
+    });
     reaper_ = std::thread([this, reap_every] {
       std::unique_lock<std::mutex> l(mu_);
       auto next_reap = std::chrono::steady_clock::now() + reap_every;
@@ -42,7 +61,9 @@ InstanceManager::~InstanceManager() {
     stopping_ = true;
   }
   stop_reaper_.notify_all();
+  wake_warmer_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  if (warmer_.joinable()) warmer_.join();
   for (auto& inst : to_stop_) inst->process->Stop(2000);
   to_stop_.clear();
   StopAll();
@@ -83,9 +104,15 @@ int InstanceManager::ReapIdle() {
     auto now = clock_->Now();
     for (auto it = pools_.begin(); it != pools_.end();) {
       auto& pool = it->second;
+      // Reserved instances stay however idle they are: only those beyond the reserve are reaped.
+      int above_reserve = -ReservedFor(it->first);
+      for (const auto& inst : pool) above_reserve += inst->retired ? 0 : 1;
       for (auto i = pool.begin(); i != pool.end();) {
         auto& inst = *i;
-        if (inst->inflight == 0 && (now - inst->last_used > inst->idle_timeout || inst->process->Exited(nullptr))) {
+        bool dead = inst->process->Exited(nullptr);
+        bool idle_too_long = now - inst->last_used > inst->idle_timeout && (inst->retired || above_reserve > 0);
+        if (inst->inflight == 0 && (idle_too_long || dead)) {
+          if (!inst->retired) --above_reserve;
           inst->retired = true;
           idle.push_back(inst);
           i = pool.erase(i);
@@ -139,6 +166,13 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
                                           spec.app_id));
     }
   }
+  auto inst = LaunchLocked(spec);
+  if (!inst.ok()) return inst.status();
+  (*inst)->inflight = 1;
+  return Lease(this, *inst, true, true);
+}
+
+Result<std::shared_ptr<Instance>> InstanceManager::LaunchLocked(const InstanceSpec& spec) {
   auto& pool = pools_[spec.key];
   if (auto c = crashes_.find(spec.key); c != crashes_.end() && c->second.consecutive >= kCrashesBeforeBackoff) {
     auto now = clock_->Now();
@@ -160,13 +194,80 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
   inst->key = spec.key;
   inst->replica_id = replica;
   inst->process = std::move(process).value();
-  inst->inflight = 1;
   inst->idle_timeout = spec.idle_timeout;
   inst->started_at_ms = clock_->NowUnixMs();
   inst->spawned = clock_->Now();
   inst->last_used = clock_->Now();
   pool.push_back(inst);
-  return Lease(this, inst, true, true);
+  return inst;
+}
+
+int InstanceManager::ReservedFor(const std::string& key) const {
+  auto it = reserved_.find(key);
+  return it == reserved_.end() ? 0 : std::min(it->second.reserved, std::max(1, it->second.max_replicas));
+}
+
+void InstanceManager::SetReserved(const InstanceSpec& spec) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (spec.reserved <= 0) {
+      reserved_.erase(spec.key);
+      return;
+    }
+    reserved_[spec.key] = spec;
+  }
+  wake_warmer_.notify_all();
+}
+
+int InstanceManager::WarmReserved() {
+  std::vector<std::shared_ptr<Instance>> started;
+  std::vector<InstanceSpec> specs;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [key, spec] : reserved_) {
+      int live = 0;
+      if (auto it = pools_.find(key); it != pools_.end()) {
+        for (const auto& inst : it->second) {
+          if (!inst->retired && !inst->process->Exited(nullptr)) ++live;
+        }
+      }
+      for (int i = live; i < ReservedFor(key); ++i) {
+        auto inst = LaunchLocked(spec);
+        if (!inst.ok()) break;  // back-off or a launch failure: the next round tries again
+        started.push_back(*inst);
+        specs.push_back(spec);
+      }
+    }
+  }
+  int ready = 0;
+  for (size_t i = 0; i < started.size(); ++i) {
+    auto& inst = started[i];
+    Status st = probe_(*inst, inst->spawned + specs[i].start_timeout);
+    if (st.ok()) {
+      MarkServed(*inst);
+      ++ready;
+      continue;
+    }
+    std::string how;
+    if (!inst->process->Exited(&how)) {
+      FailStart(*inst, "did not become ready: " + st.message());
+    } else {
+      CheckExited(*inst);
+    }
+    // Nobody leased it (or whoever did is told by its own call, and its release stops it): stop it now.
+    bool idle;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      idle = inst->inflight == 0;
+      if (idle) {
+        auto& pool = pools_[inst->key];
+        pool.erase(std::remove(pool.begin(), pool.end(), inst), pool.end());
+        if (pool.empty()) pools_.erase(inst->key);
+      }
+    }
+    if (idle) StopSoon(inst);
+  }
+  return ready;
 }
 
 std::string InstanceManager::CheckExited(Instance& instance) {
@@ -231,6 +332,7 @@ void InstanceManager::Retire(const std::string& key) {
   std::vector<std::shared_ptr<Instance>> idle;
   {
     std::lock_guard<std::mutex> l(mu_);
+    reserved_.erase(key);
     auto it = pools_.find(key);
     if (it == pools_.end()) return;
     std::vector<std::shared_ptr<Instance>> busy;
@@ -255,6 +357,7 @@ void InstanceManager::StopAll() {
   {
     std::lock_guard<std::mutex> l(mu_);
     all.swap(pools_);
+    reserved_.clear();  // nothing is started again after this
   }
   for (auto& [key, pool] : all) {
     for (auto& inst : pool) {

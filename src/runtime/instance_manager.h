@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -73,12 +74,17 @@ struct ReplicaSnapshot {
   pid_t pid = 0;
 };
 
+// Whether a freshly started instance serves: OK, or why not. Called without locks; may block until `deadline`.
+using ReadinessProbe = std::function<Status(Instance& instance, std::chrono::steady_clock::time_point deadline)>;
+
 class InstanceManager {
  public:
   // launcher and clock must outlive the manager. With `reap_every` > 0 a background thread stops idle
-  // instances that often; tests pass 0 and call ReapIdle themselves.
+  // instances that often, and a second one keeps reserved instances running; tests pass 0 and call ReapIdle
+  // and WarmReserved themselves. `probe` checks instances started ahead of requests (default: ProbeReady
+  // on the instance's socket).
   InstanceManager(Launcher* launcher, const Clock* clock,
-                  std::chrono::milliseconds reap_every = std::chrono::milliseconds(200));
+                  std::chrono::milliseconds reap_every = std::chrono::milliseconds(200), ReadinessProbe probe = nullptr);
   ~InstanceManager();  // Stops every instance.
 
   // An instance of spec.key with room for one more execution: the least busy live one, else a new one while
@@ -107,6 +113,14 @@ class InstanceManager {
   static constexpr std::chrono::milliseconds kFirstBackoff{250};
   static constexpr std::chrono::milliseconds kMaxBackoff{30'000};
   static constexpr int kCrashesBeforeBackoff = 2;
+  // Keeps min(spec.reserved, spec.max_replicas) instances of spec.key running even when idle: they are
+  // started ahead of requests, probed for readiness (one that fails the probe within spec.start_timeout is
+  // stopped and counts as a crash on start), exempt from idle reaping, and replaced when they die.
+  // spec.reserved == 0 forgets the key; so does Retire(spec.key).
+  void SetReserved(const InstanceSpec& spec);
+  // Starts the reserved instances that are missing (respecting the crash-loop back-off) and probes them;
+  // blocks while probing. Returns how many became ready.
+  int WarmReserved();
   // Stops serving `key` (see class comment).
   void Retire(const std::string& key);
   // Takes one instance out of service (it hung or misbehaved): no new requests; it stops once its in-flight
@@ -129,6 +143,9 @@ class InstanceManager {
   friend class Lease;
   void Release(const std::shared_ptr<Instance>& instance);
   void CountCrashOnStart(Instance& instance, const std::string& how);  // requires mu_
+  // Spawns an instance of spec into its pool (not leased). Errors: the launcher's; Unavailable in back-off.
+  Result<std::shared_ptr<Instance>> LaunchLocked(const InstanceSpec& spec);  // requires mu_
+  int ReservedFor(const std::string& key) const;  // requires mu_
   // Stops an instance off the caller's thread (on the reaper thread when there is one): leases are released
   // on the gateway's event loops, which must not wait for a process to exit.
   void StopSoon(std::shared_ptr<Instance> instance);
@@ -139,6 +156,10 @@ class InstanceManager {
   std::condition_variable stop_reaper_;
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;
+  std::thread warmer_;
+  ReadinessProbe probe_;
+  std::condition_variable wake_warmer_;
+  std::map<std::string, InstanceSpec> reserved_;  // guarded by mu_: keys with reserved instances
   std::vector<std::shared_ptr<Instance>> to_stop_;  // guarded by mu_: handed to the reaper thread
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> pools_;  // guarded by mu_
   struct CrashState {

@@ -23,6 +23,7 @@ struct InstanceSpec {
   int max_concurrency = 100;  // Executions one instance serves at once.
   int max_replicas = 10;      // Instances of this version at most.
   int queue_limit = 1000;     // Requests that may wait for capacity; more get ResourceExhausted.
+  int reserved = 0;           // Instances kept running even when idle (started ahead of requests).
   // An instance that has not answered anything this long after its spawn is declared failed to start.
   std::chrono::milliseconds start_timeout{10'000};
 };

@@ -211,3 +211,50 @@ def test_an_instance_that_never_becomes_ready_fails_the_call_and_is_stopped(tmp_
         assert status == 200 and b'"status":200' in raw, raw
     finally:
         assert p.stop() == 0
+
+
+def _replicas(platform, app):
+    out = platform.json("app", "replicas", f"org:{app}")
+    return out.get("replicas", [])
+
+
+def test_reserved_instances_are_kept_warm_and_replaced(platform, tmp_path):
+    """Issue 4 item 4: `reserved` instances start ahead of requests, outlive the idle timeout, and come back
+    when they die; setting reserved to 0 lets them scale to zero again."""
+    status, _, body = platform.http("POST", "/v1/ignite/app/org", json.dumps(
+        {"name": "warmed", "scaling": {"reserved": 2, "maxReplicas": 3, "idleTimeoutSecs": 1}}).encode())
+    assert status == 200, body
+    platform.ok("draft", "save", "org:warmed", "-c", str(write_app(tmp_path / "warmed")))
+    platform.ok("draft", "publish", "org:warmed")
+    artifact = platform.json("version", "get", "org:warmed", "1")["versionInfo"]["artifactSha256"]
+    deadline = time.time() + 20
+    while len(_instances(artifact)) < 2 or any(r["state"] != "ready" for r in _replicas(platform, "warmed")):
+        assert time.time() < deadline, ("reserved instances did not start", _replicas(platform, "warmed"))
+        time.sleep(0.1)
+    assert len(_replicas(platform, "warmed")) == 2
+    time.sleep(2.5)  # well past the 1 s idle timeout: reserved instances stay
+    pids = sorted(_instances(artifact))
+    assert len(pids) == 2
+    head, trailer = _invoke(platform, "warmed")
+    assert head["status"] == 200 and trailer.get("coldStart", False) is False
+    # A reserved instance that dies is replaced without any request.
+    os.kill(int(pids[0]), 9)
+    deadline = time.time() + 20
+    while True:
+        now = _instances(artifact)
+        if len(now) == 2 and pids[0] not in now:
+            break
+        assert time.time() < deadline, ("the killed reserved instance was not replaced", now)
+        time.sleep(0.1)
+    # More than max_replicas reserved is refused.
+    status, _, body = platform.http("PATCH", "/v1/ignite/app/org/warmed/config",
+                                    json.dumps({"scaling": {"reserved": 4}}).encode())
+    assert status == 400 and b"max_replicas" in body, body
+    # reserved 0: back to scale-to-zero.
+    status, _, body = platform.http("PATCH", "/v1/ignite/app/org/warmed/config",
+                                    json.dumps({"scaling": {"reserved": 0}}).encode())
+    assert status == 200, body
+    deadline = time.time() + 15
+    while _instances(artifact):
+        assert time.time() < deadline, "instances beyond the reserve were not reaped"
+        time.sleep(0.1)
