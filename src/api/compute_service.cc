@@ -1,6 +1,9 @@
 #include "api/compute_service.h"
 
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -860,6 +863,78 @@ Result<pb::GetAppLogsResponse> ComputeService::GetAppLogs(const Principal& p, co
     l->set_message(std::move(line.message));
   }
   return resp;
+}
+
+Status ComputeService::StreamAppLogs(const Principal& p, const pb::StreamAppLogsRequest& req,
+                                     const std::function<bool(const pb::LogLine*)>& send) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  const std::string app_id = req.organization_name() + "/" + app.name;
+  constexpr size_t kMaxQueued = 10000;
+  struct Queue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<runtime::LogLine> lines;  // guarded by mu
+    size_t dropped = 0;                  // guarded by mu
+  };
+  auto queue = std::make_shared<Queue>();
+  auto wanted = [&req](const runtime::LogLine& l) {
+    return (req.replica_id().empty() || l.replica_id == req.replica_id()) &&
+           (req.execution_id().empty() || l.execution_id == req.execution_id());
+  };
+  uint32_t tail = req.tail() == 0 ? 100 : std::min<uint32_t>(req.tail(), 10000);
+  auto followed = deps_.logs->Follow(app_id, tail, req.replica_id(), req.execution_id(),
+                                     [queue, wanted](const runtime::LogLine& l) {
+                                       if (!wanted(l)) return;
+                                       std::lock_guard<std::mutex> lock(queue->mu);
+                                       if (queue->lines.size() >= kMaxQueued) {
+                                         ++queue->dropped;
+                                         return;
+                                       }
+                                       queue->lines.push_back(l);
+                                       queue->cv.notify_one();
+                                     });
+  struct Unfollow {
+    runtime::LogCollector* logs;
+    uint64_t id;
+    ~Unfollow() { logs->Unfollow(id); }
+  } unfollow{deps_.logs, followed.id};
+  auto to_proto = [](const runtime::LogLine& l) {
+    pb::LogLine out;
+    out.set_timestamp_ms(l.timestamp_ms);
+    out.set_replica_id(l.replica_id);
+    out.set_stream(l.stream);
+    out.set_execution_id(l.execution_id);
+    out.set_message(l.message);
+    return out;
+  };
+  for (const auto& l : followed.tail) {
+    auto line = to_proto(l);
+    if (!send(&line)) return OkStatus();
+  }
+  if (!send(nullptr)) return OkStatus();  // the head goes out now, even when the app is quiet
+  for (;;) {
+    std::deque<runtime::LogLine> batch;
+    size_t dropped;
+    {
+      std::unique_lock<std::mutex> lock(queue->mu);
+      queue->cv.wait_for(lock, std::chrono::seconds(1), [&] { return !queue->lines.empty(); });
+      batch.swap(queue->lines);
+      dropped = std::exchange(queue->dropped, 0);
+    }
+    if (shutting_down_) return Unavailable("ignited is stopping; follow the logs again once it is back");
+    if (dropped > 0) {
+      pb::LogLine note;
+      note.set_timestamp_ms(deps_.clock->NowUnixMs());
+      note.set_stream("platform");
+      note.set_message(fmt::format("ignite: {} lines were dropped because this reader fell behind", dropped));
+      if (!send(&note)) return OkStatus();
+    }
+    if (batch.empty() && !send(nullptr)) return OkStatus();
+    for (const auto& l : batch) {
+      auto line = to_proto(l);
+      if (!send(&line)) return OkStatus();
+    }
+  }
 }
 
 }  // namespace ignite::api

@@ -6,6 +6,7 @@
 // error. Methods block (database, builds): call them from a blocking pool, never an event loop. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <map>
 #include <mutex>
@@ -99,6 +100,15 @@ class ComputeService {
   Result<pb::GetAppCodeResponse> GetAppCode(const Principal& p, const pb::GetAppCodeRequest& req);
   Result<pb::GetBuildLogResponse> GetBuildLog(const Principal& p, const pb::GetBuildLogRequest& req);
   Result<pb::GetAppLogsResponse> GetAppLogs(const Principal& p, const pb::GetAppLogsRequest& req);
+  // Sends the newest lines, then each new line as it is written (filtered by replica and execution when
+  // given). `send(nullptr)` is an idle tick, about once a second without lines. Ends when `send` returns
+  // false (the receiver is gone), or with Unavailable once BeginShutdown was called. A receiver slower than
+  // the app's logging loses lines beyond 10,000 queued, and is told how many in a "platform" line. Errors
+  // before the first send: those of GetAppLogs.
+  Status StreamAppLogs(const Principal& p, const pb::StreamAppLogsRequest& req,
+                       const std::function<bool(const pb::LogLine*)>& send);
+  // Streams that follow something open-ended (app logs) end soon after this, so a drain is not held up.
+  void BeginShutdown() { shutting_down_ = true; }
 
  private:
   Result<store::AppRecord> LoadApp(const Principal& p, const std::string& org, const std::string& app);
@@ -121,6 +131,7 @@ class ComputeService {
                const store::VersionRecord& version);
 
   ServiceOptions options_;
+  std::atomic<bool> shutting_down_{false};
   Deps deps_;
   int64_t started_ms_;
   build::BuildQueue builds_;

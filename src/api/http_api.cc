@@ -170,6 +170,39 @@ void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::E
   });
 }
 
+// Holds a pool thread for as long as the caller follows; a blank line every ~15 s keeps proxies from
+// closing a quiet stream and lets us notice a caller that went away.
+void HttpApi::StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder respond) {
+  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
+    std::shared_ptr<http::BodyStream> body;
+    int idle_ticks = 0;
+    auto send = [&](const pb::LogLine* line) {
+      if (!body) {
+        body = std::make_shared<http::BodyStream>();
+        http::Response r;
+        r.content_type = "application/x-ndjson";
+        r.stream = body;
+        respond(std::move(r));
+      }
+      if (line) return body->Push("{\"result\":" + MessageToJson(*line) + "}\n");
+      if (++idle_ticks % 15 == 0) return body->Push("\n");
+      return !body->aborted();
+    };
+    auto run = [&]() -> Status {
+      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+      pb::StreamAppLogsRequest msg;
+      IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
+      IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
+      IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
+      return service_->StreamAppLogs(p, msg, send);
+    };
+    Status st = run();
+    if (!body) return respond(http::ErrorResponse(st));
+    if (!st.ok()) body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(st).body));
+    body->Close();
+  });
+}
+
 void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond) {
   boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
     std::shared_ptr<http::BodyStream> body;
@@ -235,6 +268,10 @@ void HttpApi::Register(http::Router* router) {
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/builds/{build_id}/log", "GetBuildLog",
         &S::GetBuildLog);
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/logs", "GetAppLogs", &S::GetAppLogs);
+  router->Add("GET", "/v1/ignite/app/{organization_name}/{app_name}/logs/stream",
+              [this](std::shared_ptr<http::Request> req, http::Responder respond) {
+                StreamAppLogs(std::move(req), std::move(respond));
+              }, "StreamAppLogs");
   UnaryWith<pb::UpdateAppConfigRequest, pb::UpdateAppConfigResponse>(
       router, "PATCH", "/v1/ignite/app/{organization_name}/{app_name}/config", "UpdateAppConfig",
       [this](const Principal& p, const pb::UpdateAppConfigRequest& msg, const http::Request& req)

@@ -328,6 +328,29 @@ Result<v1::GetAppCodeResponse> ApiClient::GetAppCode(const AppRef& app, uint32_t
                                          fmt::format("{}/code/versions/{}", AppPath(app), version), nullptr);
 }
 
+Status ApiClient::StreamAppLogs(const AppRef& app, uint32_t tail, const std::string& replica_id,
+                               const std::string& execution_id,
+                               const std::function<void(const v1::LogLine&)>& on_line) {
+  std::string query;
+  auto add = [&query](std::string_view name, const std::string& value) {
+    query += query.empty() ? "?" : "&";
+    query += name;
+    query += "=";
+    query += PercentEncode(value);
+  };
+  if (tail > 0) add("tail", std::to_string(tail));
+  if (!replica_id.empty()) add("replica_id", replica_id);
+  if (!execution_id.empty()) add("execution_id", execution_id);
+  ResultStreamDecoder<v1::LogLine> decoder([](const v1::LogLine&) { return false; }, on_line, "app log",
+                                           "the log stream ended (ignited stopped or restarted); run the command "
+                                           "again to follow on");
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/x-ndjson");
+  NdjsonSink sink{[&](std::string_view chunk) { return decoder.Feed(chunk); }, [&] { return decoder.Finish(); },
+                  [] { return false; }};
+  return StreamNdjson(http::Verb::get, AppPath(app) + "/logs/stream" + query, headers, "", sink);
+}
+
 Result<v1::GetAppLogsResponse> ApiClient::GetAppLogs(const AppRef& app, uint32_t limit,
                                                      const std::string& replica_id,
                                                      const std::string& execution_id) {

@@ -94,6 +94,12 @@ class ApiClient {
   Result<v1::CancelCompileResponse> CancelCompile(const std::string& deploy_id);
   // GET .../code/versions/{version} (0 = the draft).
   Result<v1::GetAppCodeResponse> GetAppCode(const AppRef& app, uint32_t version);
+  // GET .../logs/stream: the newest `tail` lines (0: the server's default), then every new line, each
+  // handed to `on_line` as it arrives, until the server ends the stream. Returns the failure that ended it:
+  // a non-2xx answer's error, the server's {"error": ...} line (e.g. Unavailable when ignited stops), or a
+  // transport failure.
+  Status StreamAppLogs(const AppRef& app, uint32_t tail, const std::string& replica_id,
+                       const std::string& execution_id, const std::function<void(const v1::LogLine&)>& on_line);
   // GET .../logs with the query parameters that are set (limit > 0, non-empty ids).
   Result<v1::GetAppLogsResponse> GetAppLogs(const AppRef& app, uint32_t limit, const std::string& replica_id,
                                             const std::string& execution_id);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/compile_logs.h"
 #include "cli/errors.h"
 #include "cli/output.h"
 
@@ -242,11 +243,20 @@ struct LogsOptions {
   uint32_t limit = 0;
   std::string replica;
   std::string execution;
+  bool follow = false;
 };
 
 Status AppLogs(CommandContext& ctx, const LogsOptions& opts) {
   IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  if (opts.follow) {
+    // One line per log line as it arrives: the rendered text, or each LogLine's JSON for -o json.
+    IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
+    return client->StreamAppLogs(ref, opts.limit, opts.replica, opts.execution, [&](const v1::LogLine& line) {
+      ctx.out() << (format == OutputFormat::kJson ? MessageToCompactJson(line) + "\n" : RenderLogLine(line));
+      ctx.out().flush();
+    });
+  }
   IGNITE_ASSIGN_OR_RETURN(v1::GetAppLogsResponse response,
                           client->GetAppLogs(ref, opts.limit, opts.replica, opts.execution));
   return Emit(ctx, response, [&] {
@@ -356,11 +366,15 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   logs_cmd->add_option("--limit", logs->limit, "At most this many of the newest lines (server default 1000)");
   logs_cmd->add_option("--replica", logs->replica, "Only lines from this replica (instance) id");
   logs_cmd->add_option("--execution", logs->execution, "Only lines logged during this execution id");
+  logs_cmd->add_flag("-f,--follow", logs->follow,
+                     "Keep printing new lines as they are written (StreamAppLogs), after the newest --limit lines "
+                     "(default 100); stop with Ctrl-C");
   logs_cmd->footer(
       "One line per log line: <time, RFC 3339 UTC> <replica id> <execution id or -> <message>.\n\n"
       "Examples:\n"
       "  app logs org:hello --limit 50\n"
-      "  app logs hello --execution 01J9Z3V7K2M4X8Q5R6T7W8Y9ZA -o json");
+      "  app logs hello --execution 01J9Z3V7K2M4X8Q5R6T7W8Y9ZA -o json\n"
+      "  app logs hello --follow --limit 10");
 }
 
 }  // namespace ignite::cli

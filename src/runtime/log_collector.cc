@@ -77,6 +77,14 @@ void LogCollector::Emit(Source& s, std::string_view raw) {
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.push_back('\n');
   fwrite(text.data(), 1, text.size(), f);
+  if (!followers_.empty()) {
+    line.timestamp_ms = j["ts"].get<int64_t>();
+    line.replica_id = s.replica_id;
+    line.stream = s.stream;
+    for (auto& [id, follower] : followers_) {
+      if (follower.app_id == s.app_id) follower.on_line(line);
+    }
+  }
 }
 
 void LogCollector::Note(const std::string& app_id, const std::string& replica_id, const std::string& execution_id,
@@ -142,6 +150,26 @@ void LogCollector::Run() {
 std::vector<LogLine> LogCollector::Read(const std::string& app_id, size_t limit, const std::string& replica_id,
                                         const std::string& execution_id) {
   std::lock_guard<std::mutex> l(mu_);
+  return ReadLocked(app_id, limit, replica_id, execution_id);
+}
+
+LogCollector::Followed LogCollector::Follow(const std::string& app_id, size_t limit, const std::string& replica_id,
+                                            const std::string& execution_id,
+                                            std::function<void(const LogLine&)> on_line) {
+  std::lock_guard<std::mutex> l(mu_);
+  Followed f{next_follower_++,
+             limit > 0 ? ReadLocked(app_id, limit, replica_id, execution_id) : std::vector<LogLine>{}};
+  followers_[f.id] = Follower{app_id, std::move(on_line)};
+  return f;
+}
+
+void LogCollector::Unfollow(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  followers_.erase(id);
+}
+
+std::vector<LogLine> LogCollector::ReadLocked(const std::string& app_id, size_t limit, const std::string& replica_id,
+                                              const std::string& execution_id) {
   if (auto it = files_.find(app_id); it != files_.end() && it->second) fflush(it->second);
   std::deque<LogLine> out;
   std::string path = PathFor(app_id);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,6 +45,18 @@ class LogCollector {
   // The newest `limit` lines of an app (oldest first), optionally only of one replica or execution.
   std::vector<LogLine> Read(const std::string& app_id, size_t limit, const std::string& replica_id = "",
                             const std::string& execution_id = "");
+  // Follows an app's log: returns the newest `limit` lines (as Read, unfiltered) and, atomically with that,
+  // registers `on_line` for every later line of the app, so nothing is missed or repeated in between.
+  // on_line runs on the collector's thread under its lock: it must only queue the line. Unfollow(id) stops
+  // it; once Unfollow returns, on_line is not called again.
+  struct Followed {
+    uint64_t id;
+    std::vector<LogLine> tail;
+  };
+  // The tail is filtered like Read; live lines are not (the caller filters).
+  Followed Follow(const std::string& app_id, size_t limit, const std::string& replica_id,
+                  const std::string& execution_id, std::function<void(const LogLine&)> on_line);
+  void Unfollow(uint64_t id);
   // Forgets an app's logs (app deleted).
   void Remove(const std::string& app_id);
 
@@ -55,6 +68,8 @@ class LogCollector {
   void Run();
   void Emit(Source& s, std::string_view line);  // requires mu_
   std::string PathFor(const std::string& app_id) const;
+  std::vector<LogLine> ReadLocked(const std::string& app_id, size_t limit, const std::string& replica_id,
+                                  const std::string& execution_id);  // requires mu_
 
   const std::string dir_;
   const Clock* clock_;
@@ -64,6 +79,12 @@ class LogCollector {
   std::vector<Source> pending_;          // guarded by mu_: added, not yet polled.
   std::map<std::string, FILE*> files_;   // guarded by mu_: open log files by app.
   bool stop_ = false;                    // guarded by mu_
+  struct Follower {
+    std::string app_id;
+    std::function<void(const LogLine&)> on_line;
+  };
+  std::map<uint64_t, Follower> followers_;  // guarded by mu_
+  uint64_t next_follower_ = 1;             // guarded by mu_
   std::thread thread_;
 };
 

@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   spdlog::info("received signal {}: no new requests; waiting for in-flight ones (at most {}s)", sig,
                f.drain_timeout_secs);
+  service.BeginShutdown();  // log followers end their streams instead of holding up the drain
   server.Stop(std::chrono::seconds(f.drain_timeout_secs));
   async_invoker.Shutdown();  // running async executions finish (instances still up); queued ones fail
   pool.join();

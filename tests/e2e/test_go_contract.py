@@ -5,6 +5,7 @@ One app (apps/contract) serves every case; the X-Mode request header picks the b
 import base64
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -281,6 +282,47 @@ def test_log_lines_carry_the_execution_id(contract):
     assert line["replicaId"]
     assert int(line["timestampMs"]) > (time.time() - 600) * 1000
     assert f"execution={exec_id}" in line["message"]
+
+
+def test_app_logs_follow_streams_new_lines(contract):
+    """Issue 4 item 7: `app logs --follow` (StreamAppLogs) prints the newest lines, then each new one as it is
+    written, with timestamp, replica and execution id."""
+    import queue
+    import subprocess
+    from conftest import BIN
+    old = f"before-{uuid.uuid4().hex}"
+    rc, _, err = json_invoke(contract, "-p", old, mode="log")
+    assert rc == 0, err
+    env = dict(os.environ, DODIL_CONFIG_DIR=str(contract.config_dir))
+    proc = subprocess.Popen([str(BIN / "dodil"), "ignite", "-o", "json", "app", "logs", APP_ID, "--follow",
+                             "--limit", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in proc.stdout], daemon=True).start()
+
+    def wait_for(marker, seconds=10):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                line = json.loads(lines.get(timeout=max(0.01, deadline - time.time())))
+            except queue.Empty:
+                break
+            if marker in line.get("message", ""):
+                return line
+        raise AssertionError(f"{marker} did not arrive within {seconds}s")
+
+    try:
+        wait_for(old)  # the tail
+        new = f"after-{uuid.uuid4().hex}"
+        rc, out, err = json_invoke(contract, "-p", new, mode="log")
+        assert rc == 0, err
+        line = wait_for(new)  # followed live
+        assert line["executionId"] == out["executionId"]
+        assert line["replicaId"] and line["stream"] == "stderr"
+        assert int(line["timestampMs"]) > (time.time() - 600) * 1000
+        assert proc.poll() is None, "the follower must keep running"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_handler_runs_concurrently_on_one_instance(contract):
