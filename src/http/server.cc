@@ -270,6 +270,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                 if (ec == beast::http::error::need_buffer) ec = {};
                                 if (ec == beast::http::error::body_limit) {
                                   self->keep_alive_ = false;
+                                  // The server answers 413 itself (as for a declared length over the
+                                  // limit); the handler's own answer, if any, is then ignored.
+                                  if (!self->answered_) self->OnBodyError(ec);
                                   return cb(Status(StatusCode::kResourceExhausted,
                                                    fmt::format("request body is larger than the {} byte limit",
                                                                self->options_->body_limit)),
@@ -305,7 +308,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void SendPiece(std::string_view data) {
-    if (bodiless_ || data.empty() || failed_) return;
+    if (bodiless_ || data.empty() || failed_ || ending_) return;  // nothing may follow the last chunk
     out_pending_ += fmt::format("{:x}\r\n", data.size());
     out_pending_.append(data);
     out_pending_ += "\r\n";

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <list>
 #include <optional>
 #include <thread>
@@ -281,6 +282,218 @@ TEST(InstanceManagerTest, ReplicasReportsStateOfEveryInstanceUnderThePrefix) {
   EXPECT_EQ(reps[0].state, "retiring");
   { auto done = std::move(b).value(); }
   EXPECT_TRUE(m.Replicas("org/hello@").empty());
+}
+
+TEST(InstanceManagerTest, TryAcquireWithoutARunningInstanceReturnsNulloptAndLaunchesNothing) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  EXPECT_FALSE(m.TryAcquire(Spec("k")).has_value());
+  EXPECT_EQ(st.launched, 0);
+  EXPECT_EQ(m.LiveCount("k"), 0);
+  // An instance of another key does not count.
+  auto other = m.Acquire(Spec("other"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(m.TryAcquire(Spec("k")).has_value());
+  EXPECT_EQ(st.launched, 1);
+}
+
+TEST(InstanceManagerTest, TryAcquireLeasesARunningInstanceWithRoom) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec spec = Spec("k");
+  spec.max_concurrency = 2;
+  auto first = m.Acquire(spec);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(first->cold());
+  auto warm = m.TryAcquire(spec);  // the instance runs one execution of two
+  ASSERT_TRUE(warm.has_value());
+  EXPECT_FALSE(warm->cold());
+  EXPECT_EQ(&warm->instance(), &first->instance());
+  EXPECT_EQ(st.launched, 1);
+  EXPECT_EQ(m.Replicas("k")[0].inflight, 2);
+  warm.reset();
+  EXPECT_EQ(m.Replicas("k")[0].inflight, 1);  // the lease released its slot
+  { Lease done = std::move(first).value(); }
+  auto idle = m.TryAcquire(spec);  // an idle live instance is warm too
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_FALSE(idle->cold());
+  EXPECT_EQ(st.launched, 1);
+}
+
+TEST(InstanceManagerTest, TryAcquireReturnsNulloptWhenEveryInstanceIsFull) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec spec = Spec("k");
+  spec.max_concurrency = 2;
+  spec.max_replicas = 5;  // room for more instances, but TryAcquire never starts one
+  std::list<Lease> leases;
+  for (int i = 0; i < 2; ++i) {
+    auto a = m.Acquire(spec);
+    ASSERT_TRUE(a.ok());
+    leases.push_back(std::move(a).value());
+  }
+  ASSERT_EQ(st.launched, 1);
+  EXPECT_FALSE(m.TryAcquire(spec).has_value());
+  EXPECT_EQ(st.launched, 1);
+  leases.pop_back();
+  EXPECT_TRUE(m.TryAcquire(spec).has_value());
+}
+
+TEST(InstanceManagerTest, TryAcquireSkipsRetiredInstances) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec spec = Spec("k");
+  spec.max_concurrency = 10;
+  auto a = m.Acquire(spec);
+  ASSERT_TRUE(a.ok());
+  m.RetireInstance(a->instance());
+  EXPECT_FALSE(m.TryAcquire(spec).has_value());
+  EXPECT_EQ(st.launched, 1);
+}
+
+TEST(InstanceManagerTest, TryAcquireLeavesFreedCapacityToCallersWaitingInAcquire) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  InstanceSpec one = Spec("k");
+  one.max_concurrency = 1;
+  one.max_replicas = 1;
+  auto held = m.Acquire(one);
+  ASSERT_TRUE(held.ok());
+  // The waiter's spec allows one execution per instance, so it waits. TryAcquire below asks with a spec that
+  // allows two: the instance has room for it, so only the waiter can make it return nullopt.
+  std::atomic<bool> waiter_ok{false};
+  std::atomic<bool> waiter_cold{true};
+  std::thread waiter([&] {
+    auto w = m.Acquire(one, std::chrono::steady_clock::now() + std::chrono::seconds(4));
+    waiter_ok = w.ok();
+    if (w.ok()) waiter_cold = w->cold();
+  });
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (m.WaitingCount("k") != 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(m.WaitingCount("k"), 1) << "the waiter never started waiting";
+  InstanceSpec two = one;
+  two.max_concurrency = 2;
+  EXPECT_FALSE(m.TryAcquire(two).has_value());  // waiters are served first
+  EXPECT_FALSE(m.TryAcquire(one).has_value());
+  { Lease done = std::move(held).value(); }  // frees the slot: the waiter takes it
+  waiter.join();
+  EXPECT_TRUE(waiter_ok);
+  EXPECT_FALSE(waiter_cold);
+  EXPECT_EQ(m.WaitingCount("k"), 0);
+  EXPECT_EQ(st.launched, 1);
+  // With nobody waiting, the same call finds the room.
+  auto warm = m.TryAcquire(two);
+  ASSERT_TRUE(warm.has_value());
+  EXPECT_FALSE(warm->cold());
+}
+
+// A process whose Stop takes as long as a real one's grace period, safe to use from the reaper thread.
+struct SlowStopState {
+  std::atomic<int> launched{0};
+  std::atomic<int> stop_calls{0};
+  std::atomic<bool> stopped{false};
+  std::atomic<bool> stopped_on_other_thread{false};
+  std::thread::id test_thread = std::this_thread::get_id();
+  std::chrono::milliseconds stop_takes{1000};
+};
+
+class SlowStopProcess : public Process {
+ public:
+  SlowStopProcess(SlowStopState* s, pid_t pid) : s_(s), pid_(pid), path_("/fake/" + std::to_string(pid)) {}
+  pid_t pid() const override { return pid_; }
+  const std::string& socket_path() const override { return path_; }
+  bool Exited(std::string* d) override {
+    bool dead = s_->stopped.load();
+    if (dead && d) *d = "signal 15";
+    return dead;
+  }
+  void Stop(int) override {
+    ++s_->stop_calls;
+    if (s_->stopped) return;
+    s_->stopped_on_other_thread = std::this_thread::get_id() != s_->test_thread;
+    std::this_thread::sleep_for(s_->stop_takes);  // SIGTERM, then the grace period
+    s_->stopped = true;
+  }
+
+ private:
+  SlowStopState* s_;
+  pid_t pid_;
+  std::string path_;
+};
+
+class SlowStopLauncher : public Launcher {
+ public:
+  explicit SlowStopLauncher(SlowStopState* s) : s_(s) {}
+  Result<std::unique_ptr<Process>> Launch(const InstanceSpec&, const std::string&) override {
+    return std::unique_ptr<Process>(std::make_unique<SlowStopProcess>(s_, ++s_->launched));
+  }
+
+ private:
+  SlowStopState* s_;
+};
+
+TEST(InstanceManagerTest, ReleasingTheLastLeaseOnARetiredInstanceStopsItOffTheReleasingThread) {
+  SlowStopState st;
+  st.stop_takes = std::chrono::milliseconds(1000);
+  SlowStopLauncher launcher(&st);
+  FakeClock clock;
+  // A reaper thread, but one that would not reap on its own during the test.
+  InstanceManager m(&launcher, &clock, std::chrono::seconds(60));
+  auto a = m.Acquire(Spec("v1"));
+  ASSERT_TRUE(a.ok());
+  m.Retire("v1");
+  EXPECT_EQ(st.stop_calls, 0);  // still serving its request
+  auto released_at = std::chrono::steady_clock::now();
+  { Lease done = std::move(a).value(); }
+  auto release_took = std::chrono::steady_clock::now() - released_at;
+  EXPECT_LT(release_took, std::chrono::milliseconds(300)) << "Release waited for the process to stop";
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (!st.stopped && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(st.stopped) << "the retired instance was never stopped";
+  EXPECT_TRUE(st.stopped_on_other_thread);
+  EXPECT_EQ(st.stop_calls, 1);
+  EXPECT_EQ(m.LiveCount("v1"), 0);
+  EXPECT_TRUE(m.Replicas("v1").empty());
+}
+
+TEST(InstanceManagerTest, ReleasingARetiredSingleInstanceStopsItOffTheReleasingThread) {
+  SlowStopState st;
+  st.stop_takes = std::chrono::milliseconds(1000);
+  SlowStopLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::seconds(60));
+  InstanceSpec spec = Spec("k");
+  spec.max_concurrency = 2;
+  auto a = m.Acquire(spec);
+  auto b = m.Acquire(spec);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(&a->instance(), &b->instance());
+  m.RetireInstance(a->instance());
+  { Lease done = std::move(a).value(); }
+  EXPECT_EQ(st.stop_calls, 0);  // one request still in flight
+  auto released_at = std::chrono::steady_clock::now();
+  { Lease done = std::move(b).value(); }
+  EXPECT_LT(std::chrono::steady_clock::now() - released_at, std::chrono::milliseconds(300));
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (!st.stopped && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(st.stopped);
+  EXPECT_TRUE(st.stopped_on_other_thread);
 }
 
 }  // namespace
