@@ -45,6 +45,26 @@ std::map<std::string, std::string> CurrentEnvironment() {
   return env;
 }
 
+namespace {
+
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+
+// The executable `name` resolves to through this process's PATH, or "".
+std::string FindInPath(const std::string& name) {
+  const char* path = getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+}  // namespace
+
 Result<pid_t> Spawn(const SpawnSpec& spec) {
   if (spec.argv.empty()) return Internal("spawn: empty argv");
   SpawnAttrs a;
@@ -89,13 +109,23 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_copy = spec.argv;
+  if (spec.die_with_parent && access(kSetpriv, X_OK) == 0) {
+    std::string tool = spec.argv[0];
+    if (tool.find('/') == std::string::npos) {
+      tool = FindInPath(tool);
+      if (tool.empty()) return Internal(fmt::format("cannot start {}: not found in PATH", spec.argv[0]));
+    }
+    argv_copy = {kSetpriv, "--pdeathsig", "TERM", "/bin/sh", "-c", "trap 'kill -KILL 0' TERM; \"$@\" & wait $!",
+                 "ignite-run", tool};
+    argv_copy.insert(argv_copy.end(), spec.argv.begin() + 1, spec.argv.end());
+  }
   std::vector<char*> argv;
   for (auto& s : argv_copy) argv.push_back(s.data());
   argv.push_back(nullptr);
 
   pid_t pid = 0;
   int rc;
-  if (spec.argv[0].find('/') != std::string::npos) {
+  if (argv_copy[0].find('/') != std::string::npos) {
     rc = posix_spawn(&pid, argv[0], &a.actions_, &a.attr_, argv.data(), envp.data());
   } else {
     // posix_spawnp searches the PATH of the parent, which is what users expect of tool names like "go".

@@ -25,6 +25,12 @@ struct SpawnSpec {
   int stderr_fd = -1;                       // -1: /dev/null.
   // Descriptors handed to the child as 3, 4, ... in this order (systemd socket-activation style).
   std::vector<int> pass_fds;
+  // The whole process group dies with the spawning thread's process, even on `kill -9` of ignited: the
+  // command runs under a small /bin/sh that `setpriv --pdeathsig TERM` arms, and that SIGKILLs its group
+  // when the signal comes (so the tools a build starts, like compile and link, go too). For long-running
+  // tool runs (builds); argv[0] is resolved through the parent's PATH first. Spawn from a long-lived thread:
+  // the signal follows the spawning thread. Without util-linux's setpriv the command runs unwrapped.
+  bool die_with_parent = false;
 };
 
 // Spawns the child in a new process group (pgid == pid) with all signals unblocked and default dispositions.

@@ -230,6 +230,19 @@ def test_builds_queue_and_cancel(stalling, tmp_path):
     p.ok("draft", "cancel", again["deployId"])
 
 
+def _processes_in(directory):
+    """Processes whose working directory is under `directory` (a build's go, compile, link...)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink(f"/proc/{pid}/cwd").startswith(directory):
+                    found.append((pid, open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ")[:80]))
+            except OSError:
+                pass
+    return found
+
+
 def test_build_timeout_and_restart_mid_build(tmp_path, go_cache):
     proxy = StallingProxy()
     env_before = dict(os.environ)
@@ -261,9 +274,21 @@ def test_build_timeout_and_restart_mid_build(tmp_path, go_cache):
         while p.json("draft", "info", "org:slow")["draft"]["buildStatus"] != "BUILD_STATUS_RUNNING":
             assert time.time() < deadline
             time.sleep(0.05)
+        builds = str(p.data_dir / "builds")
+        # Wait for the step that hangs on the stalled module download, so go is busy when ignited dies.
+        deadline = time.time() + 20
+        while not any(b"tidy" in cmd or b"download" in cmd for _, cmd in _processes_in(builds)):
+            assert time.time() < deadline, f"no go mod tidy/download running: {_processes_in(builds)}"
+            time.sleep(0.05)
+        time.sleep(1)  # past its progress lines: go now waits silently (a write would end it with EPIPE)
         p.proc.send_signal(signal.SIGKILL)
         p.proc.wait()
         p.log.close()
+        # No build process outlives ignited, even killed with -9 (issue 4 item 6).
+        deadline = time.time() + 10
+        while _processes_in(builds):
+            assert time.time() < deadline, f"build processes survived kill -9 of ignited: {_processes_in(builds)}"
+            time.sleep(0.1)
         p.start()
         info = p.json("draft", "info", "org:slow")["draft"]
         assert info["deployId"] == deploy

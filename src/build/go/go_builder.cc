@@ -155,6 +155,7 @@ class GoBuild {
     for (auto& a : args) spec.argv.push_back(std::move(a));
     spec.env = env_;
     spec.cwd = src_;
+    spec.die_with_parent = true;  // no go process outlives ignited, even after kill -9
     std::function<void(std::string_view)> on_line;
     if (log_output) on_line = [this](std::string_view line) { Log(TrimSourceDir(line, src_)); };
     auto r = RunCommand(spec, timeout, on_line, 4 << 20, opts_.cancel);

@@ -55,6 +55,7 @@ Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::stri
   }
   SpawnSpec spec;
   spec.argv = {binary};
+  spec.die_with_parent = true;
   if (!module_hint.empty()) {
     spec.argv.push_back("-module");
     spec.argv.push_back(module_hint);
