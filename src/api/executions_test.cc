@@ -107,7 +107,7 @@ ExecutionRecord Rec(const std::string& id, int status = pb::EXECUTION_STATUS_PEN
 // Polls `pred` for up to 5 s.
 template <typename Pred>
 bool Eventually(Pred pred) {
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 2000; ++i) {  // up to 20 s: generous for a loaded CI machine
     if (pred()) return true;
     std::this_thread::sleep_for(10ms);
   }
