@@ -288,3 +288,47 @@ def test_reserved_instances_are_kept_warm_and_replaced(platform, tmp_path):
     while _instances(artifact):
         assert time.time() < deadline, "instances beyond the reserve were not reaped"
         time.sleep(0.1)
+
+
+def test_no_instance_survives_kill_9_of_ignited(tmp_path, go_cache):
+    """Issue 4 item 6: instances die with ignited even when it gets no chance to stop them (kill -9): idle,
+    reserved and busy ones; a restarted ignited then serves the app again."""
+    import signal
+    import threading
+    from conftest import Platform
+    p = Platform(tmp_path, go_cache).start()
+    try:
+        app = tmp_path / "slow"
+        app.mkdir()
+        (app / "main.go").write_text(SLOW_APP)
+        (app / "go.mod").write_text("module slow\n\ngo 1.26\n")
+        status, _, body = p.http("POST", "/v1/ignite/app/org", json.dumps(
+            {"name": "slow", "scaling": {"reserved": 1}}).encode())
+        assert status == 200, body
+        p.ok("draft", "save", "org:slow", "-c", str(app))
+        p.ok("draft", "publish", "org:slow")
+        artifact = p.json("version", "get", "org:slow", "1")["versionInfo"]["artifactSha256"]
+        deadline = time.time() + 20
+        while not _instances(artifact):  # the reserved one
+            assert time.time() < deadline
+            time.sleep(0.05)
+        # Two calls in flight: the reserved instance serves them (max concurrency 100).
+        threads = [threading.Thread(target=lambda: p.cli("invoke", "org:slow", "-p", "x")) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # inside the handler's 1.5 s sleep
+        assert _instances(artifact)
+        p.proc.send_signal(signal.SIGKILL)
+        p.proc.wait()
+        p.log.close()
+        deadline = time.time() + 10
+        while _instances(artifact):
+            assert time.time() < deadline, f"instances survived kill -9 of ignited: {_instances(artifact)}"
+            time.sleep(0.05)
+        for t in threads:
+            t.join(timeout=30)
+        p.start()
+        out = p.ok("invoke", "org:slow", "-p", "x").stdout
+        assert out == b"finished"
+    finally:
+        assert p.stop() == 0
