@@ -45,7 +45,8 @@ class GoBuild {
 
     Step("checking the source layout");
     if (Remaining().count() <= 0) return TimedOut("the source check");
-    Status check = RunGoCheck(tc_, src_, has_go_mod ? "" : module, Remaining(std::chrono::seconds(30)));
+    std::optional<std::vector<std::string>> external;
+    Status check = RunGoCheck(tc_, src_, has_go_mod ? "" : module, Remaining(std::chrono::seconds(30)), &external);
     if (check.code() == StatusCode::kDeadlineExceeded && Remaining().count() <= 0) return TimedOut("the source check");
     IGNITE_RETURN_IF_ERROR(check);
 
@@ -66,9 +67,15 @@ class GoBuild {
     IGNITE_ASSIGN_OR_RETURN(auto edit, Go(edit_args, "go mod edit"));
     if (edit.exit_code != 0) return InvalidArgument("go.mod is invalid: " + ToolOutput(edit));
 
-    Step("go mod tidy");
-    IGNITE_ASSIGN_OR_RETURN(auto tidy, Go({"mod", "tidy"}, "go mod tidy"));
-    if (tidy.exit_code != 0) return InvalidArgument("resolving dependencies failed: " + ToolOutput(tidy));
+    if (external && external->empty() && !RequiresModules(json.output)) {
+      // Only the standard library, the SDK (a local replace) and the module's own packages: there is nothing
+      // for tidy to resolve, and go build needs no go.sum entries.
+      Step("no third-party imports or requirements: go mod tidy is not needed");
+    } else {
+      Step("go mod tidy");
+      IGNITE_ASSIGN_OR_RETURN(auto tidy, Go({"mod", "tidy"}, "go mod tidy"));
+      if (tidy.exit_code != 0) return InvalidArgument("resolving dependencies failed: " + ToolOutput(tidy));
+    }
 
     std::string binary = out_ + "/app";
     Step("go build -trimpath -buildvcs=false -ldflags=\"-s -w -buildid=\" -o out/app .");

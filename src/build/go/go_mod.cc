@@ -32,6 +32,22 @@ Result<std::vector<std::string>> SdkModEditArgs(std::string_view mod_json, const
   return args;
 }
 
+bool RequiresModules(std::string_view mod_json) {
+  auto doc = nlohmann::json::parse(mod_json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return true;
+  for (const char* key : {"Require", "Replace"}) {
+    auto it = doc.find(key);
+    if (it == doc.end() || it->is_null()) continue;
+    if (!it->is_array()) return true;
+    for (const auto& r : *it) {
+      std::string path = key == std::string("Require") ? r.value("Path", "")
+                                                        : (r.contains("Old") ? r["Old"].value("Path", "") : "");
+      if (path != "ignite") return true;
+    }
+  }
+  return false;
+}
+
 Status CheckLocalReplaces(std::string_view mod_json) {
   auto doc = nlohmann::json::parse(mod_json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Internal("cannot parse the output of `go mod edit -json`");

@@ -14,6 +14,10 @@ namespace ignite::build {
 // -require=ignite@v0.0.0 -replace=ignite=<sdk_dir>. Internal if the JSON cannot be parsed.
 Result<std::vector<std::string>> SdkModEditArgs(std::string_view mod_json, const std::string& sdk_dir);
 
+// Whether the go.mod (JSON as above) requires any module other than "ignite", or replaces any: then
+// `go mod tidy` has work to do (downloads, go.sum). True when the JSON cannot be parsed (the safe answer).
+bool RequiresModules(std::string_view mod_json);
+
 // Checks the user's directory replacements (`replace x => ../y`, JSON as above): they must be relative paths
 // that stay inside the uploaded source, so a build cannot read other directories of the server (other
 // builds, the platform's files). Replacements of "ignite" are ignored (they are dropped). InvalidArgument

@@ -124,5 +124,23 @@ TEST(SourceCheck, FormatsProblems) {
   EXPECT_EQ(ParseGoCheckOutput("panic: x").status().code(), StatusCode::kInternal);
 }
 
+TEST(RequiresModules, OnlyTheSdkOrNothingNeedsNoTidy) {
+  EXPECT_FALSE(RequiresModules(R"({"Module":{"Path":"hello"},"Go":"1.26","Require":null,"Replace":null})"));
+  EXPECT_FALSE(RequiresModules(R"({"Module":{"Path":"hello"},"Require":[{"Path":"ignite","Version":"v0.1.0"}],
+                                 "Replace":[{"Old":{"Path":"ignite"},"New":{"Path":"../sdk"}}]})"));
+  EXPECT_TRUE(RequiresModules(R"({"Module":{"Path":"h"},"Require":[{"Path":"github.com/google/uuid","Version":"v1.6.0"}]})"));
+  EXPECT_TRUE(RequiresModules(R"({"Module":{"Path":"h"},"Replace":[{"Old":{"Path":"example.com/x"},"New":{"Path":"./x"}}]})"));
+  EXPECT_TRUE(RequiresModules("not json"));
+}
+
+TEST(SourceCheck, ExternalImportsAreKnownOnlyWithAModule) {
+  EXPECT_EQ(ParseGoCheckExternalImports(R"({"problems":[],"importsKnown":true,"externalImports":["github.com/google/uuid"]})"),
+            std::optional<std::vector<std::string>>(std::vector<std::string>{"github.com/google/uuid"}));
+  EXPECT_EQ(ParseGoCheckExternalImports(R"({"problems":[],"importsKnown":true,"externalImports":[]})"),
+            std::optional<std::vector<std::string>>(std::vector<std::string>{}));
+  EXPECT_EQ(ParseGoCheckExternalImports(R"({"problems":[],"importsKnown":false,"externalImports":[]})"), std::nullopt);
+  EXPECT_EQ(ParseGoCheckExternalImports(R"({"problems":[]})"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace ignite::build

@@ -36,6 +36,18 @@ Result<std::vector<SourceProblem>> ParseGoCheckOutput(std::string_view json) {
   return out;
 }
 
+std::optional<std::vector<std::string>> ParseGoCheckExternalImports(std::string_view json) {
+  auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.value("importsKnown", false)) return std::nullopt;
+  auto it = doc.find("externalImports");
+  if (it == doc.end() || !it->is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& p : *it) {
+    if (p.is_string()) out.push_back(p.get<std::string>());
+  }
+  return out;
+}
+
 std::string FormatProblems(const std::vector<SourceProblem>& problems) {
   auto line = [](const SourceProblem& p) { return p.pos.empty() ? p.message : p.pos + ": " + p.message; };
   if (problems.size() == 1) return line(problems[0]);
@@ -45,7 +57,8 @@ std::string FormatProblems(const std::vector<SourceProblem>& problems) {
 }
 
 Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::string& module_hint,
-                  std::chrono::milliseconds timeout) {
+                  std::chrono::milliseconds timeout,
+                  std::optional<std::vector<std::string>>* external_imports) {
   std::string binary = GoCheckBinary(tc);
   if (binary.empty() || access(binary.c_str(), X_OK) != 0) {
     return FailedPrecondition(fmt::format(
@@ -54,8 +67,7 @@ Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::stri
         binary));
   }
   SpawnSpec spec;
-  spec.argv = {binary};
-  spec.die_with_parent = true;
+  spec.argv = {binary};  // one short process: no group wrapper needed
   if (!module_hint.empty()) {
     spec.argv.push_back("-module");
     spec.argv.push_back(module_hint);
@@ -71,6 +83,7 @@ Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::stri
                                 r.term_signal, CapForMessage(r.output, 4000)));
   }
   IGNITE_ASSIGN_OR_RETURN(auto problems, ParseGoCheckOutput(r.output));
+  if (external_imports) *external_imports = ParseGoCheckExternalImports(r.output);
   if (problems.empty()) return OkStatus();
   return InvalidArgument(FormatProblems(problems));
 }

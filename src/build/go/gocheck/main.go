@@ -38,6 +38,10 @@ type checker struct {
 	fset     *token.FileSet
 	ctx      build.Context
 	problems []problem
+	// Import paths of the build that neither the standard library nor the user's module provide (their
+	// first element has a dot), gathered while walking the module's packages; known only with a module path.
+	external      map[string]bool
+	importsKnown  bool
 }
 
 // The first errors of a file are the useful ones; later ones are mostly consequences.
@@ -60,9 +64,16 @@ func main() {
 	ctx.CgoEnabled = true // so that cgo files are seen and reported rather than silently skipped
 	c := &checker{dir: dir, module: *module, fset: token.NewFileSet(), ctx: ctx}
 	c.run()
+	external := []string{}
+	for p := range c.external {
+		external = append(external, p)
+	}
+	sort.Strings(external)
 	out, _ := json.Marshal(struct {
-		Problems []problem `json:"problems"`
-	}{Problems: append([]problem{}, c.problems...)})
+		Problems        []problem `json:"problems"`
+		ImportsKnown    bool      `json:"importsKnown"`
+		ExternalImports []string  `json:"externalImports"`
+	}{Problems: append([]problem{}, c.problems...), ImportsKnown: c.importsKnown, ExternalImports: external})
 	os.Stdout.Write(append(out, '\n'))
 }
 
@@ -314,6 +325,8 @@ func (c *checker) checkLocalImports(root []parsedFile) {
 	if c.module == "" {
 		return
 	}
+	c.importsKnown = true
+	c.external = map[string]bool{}
 	seen := map[string]bool{".": true}
 	var queue []string
 	enqueue := func(files []parsedFile) {
@@ -322,6 +335,10 @@ func (c *checker) checkLocalImports(root []parsedFile) {
 			for _, imp := range f.file.Imports {
 				p, _ := strconv.Unquote(imp.Path.Value)
 				if p != c.module && !strings.HasPrefix(p, c.module+"/") {
+					// Go reserves paths whose first element has no dot for the standard library.
+					if first, _, _ := strings.Cut(p, "/"); strings.Contains(first, ".") {
+						c.external[p] = true
+					}
 					continue
 				}
 				rel := strings.TrimPrefix(strings.TrimPrefix(p, c.module), "/")
