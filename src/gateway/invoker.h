@@ -3,8 +3,8 @@
 // streams the instance's answer back.
 //
 // The hot path is asynchronous and runs on the caller's event loop (Start): a warm instance is leased
-// without blocking (InstanceManager::TryAcquire), an idle keep-alive connection to it is reused
-// (runtime::ConnectionCache), the request body is forwarded piece by piece as the client sends it, and the
+// without blocking (InstanceManager::TryAcquire), an idle keep-alive connection to it is reused (kept per
+// event-loop thread, still registered with the loop), the request body is forwarded piece by piece as the client sends it, and the
 // answer piece by piece as the instance writes it, each piece only after the caller took the previous one.
 // Only a cold start or a wait for capacity leaves the loop: that Acquire runs on the blocking pool and the
 // call continues on the loop. No SQL, no payload parsing.

@@ -6,17 +6,11 @@
 #include <cerrno>
 
 namespace ignite::runtime {
-namespace {
-
-// A connection is reusable when a non-blocking peek finds nothing to read: the far end neither closed it
-// (peek returns 0) nor sent bytes we did not ask for.
-bool Reusable(int fd) {
+bool ConnectionCache::Reusable(int fd) {
   char b;
   ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
-
-}  // namespace
 
 ConnectionCache::~ConnectionCache() { Clear(); }
 

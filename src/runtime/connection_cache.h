@@ -27,6 +27,9 @@ class ConnectionCache {
   // Closes every cached connection; later Puts close theirs at once.
   void Clear();
   size_t size() const;
+  // Whether an idle connection is still usable: its far end neither closed it nor sent anything unasked
+  // (a non-blocking peek finds nothing to read).
+  static bool Reusable(int fd);
 
  private:
   const size_t max_idle_;

@@ -1,6 +1,7 @@
 #include "runtime/instance_manager.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <fmt/format.h>
 
@@ -193,6 +194,8 @@ Result<std::shared_ptr<Instance>> InstanceManager::LaunchLocked(const InstanceSp
   auto inst = std::make_shared<Instance>();
   inst->key = spec.key;
   inst->replica_id = replica;
+  static std::atomic<uint64_t> next_serial{1};
+  inst->serial = next_serial++;
   inst->process = std::move(process).value();
   inst->idle_timeout = spec.idle_timeout;
   inst->started_at_ms = clock_->NowUnixMs();

@@ -26,6 +26,7 @@ class InstanceManager;
 struct Instance {
   std::string key;
   std::string replica_id;
+  uint64_t serial = 0;  // unique per ignited process, never reused (unlike the Instance's address)
   std::unique_ptr<Process> process;
   std::chrono::milliseconds idle_timeout{0};
   int64_t started_at_ms = 0;  // wall clock, when it was spawned
