@@ -65,6 +65,7 @@ func spawnMain(args []string) error {
 	warmup := fs.Int("warmup", 5, "unmeasured iterations first")
 	payload := fs.String("payload", `{"name":"bench"}`, "request body")
 	samplesOut := fs.String("samples", "", "write every sample (ms) to this file")
+	gap := fs.Duration("gap", 0, "idle pause before each iteration (a platform cold start always follows one)")
 	fs.Parse(args)
 	if *bin == "" {
 		return fmt.Errorf("-bin is required")
@@ -79,6 +80,9 @@ func spawnMain(args []string) error {
 		len(*payload), *payload)
 	var samples []float64
 	for i := 0; i < *warmup+*n; i++ {
+		if *gap > 0 {
+			time.Sleep(*gap)
+		}
 		d, err := spawnOnce(*bin, filepath.Join(dir, fmt.Sprintf("i%d.sock", i)), []byte(req))
 		if err != nil {
 			return fmt.Errorf("iteration %d: %w", i, err)
