@@ -8,6 +8,7 @@
 
 #include <utility>
 
+#include "api/roles.h"
 #include "api/proto_json.h"
 #include "common/ids.h"
 #include "common/names.h"
@@ -235,11 +236,12 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
               [=](std::shared_ptr<http::Request> req, http::Responder respond) {
     boost::asio::post(*pool, [=, req = std::move(req), respond = std::move(respond)] {
       auto run = [&]() -> Result<pb::InvokeAsyncResponse> {
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
+        IGNITE_RETURN_IF_ERROR(CheckRole(p, "InvokeAsync"));
         const std::string& org = req->params.at("organization_name");
         const std::string& app = req->params.at("app_name");
         IGNITE_RETURN_IF_ERROR(ValidateOrgName(org));
         IGNITE_RETURN_IF_ERROR(ValidateAppName(app));
-        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
         gateway::InvokeCall call;
         call.payload = std::move(req->raw.body());
         for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -257,9 +259,10 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
               [=](std::shared_ptr<http::Request> req, http::Responder respond) {
     boost::asio::post(*pool, [=, req = std::move(req), respond = std::move(respond)] {
       auto run = [&]() -> Result<pb::GetExecutionResponse> {
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
+        IGNITE_RETURN_IF_ERROR(CheckRole(p, "GetExecution"));
         pb::GetExecutionRequest msg;
         IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
         return invoker->GetExecution(p, msg);
       };
       auto result = run();
@@ -292,9 +295,10 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
         return open;
       };
       auto run = [&]() -> Result<bool> {
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
+        IGNITE_RETURN_IF_ERROR(CheckRole(p, "WatchExecution"));
         pb::WatchExecutionRequest msg;
         IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
         return invoker->WatchExecution(p, msg, send);
       };
       auto more = run();

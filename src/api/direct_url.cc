@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "api/on_loop.h"
+#include "api/roles.h"
 #include "http/server.h"
 
 namespace ignite::api {
@@ -137,6 +138,7 @@ void DirectUrl::Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http:
   AuthenticateOnLoop(auth_, pool_, ex->executor(), req->Header("authorization"),
                      [ex, target = *target, proceed = std::move(proceed)](Result<Principal> p) {
                        if (!p.ok()) return ex->Respond(http::ErrorResponse(p.status()));
+                       if (Status st = CheckRole(*p, "Invoke"); !st.ok()) return ex->Respond(http::ErrorResponse(st));
                        if (p->org_name != target.org && target.org != "public") {
                          return ex->Respond(http::ErrorResponse(PermissionDenied(fmt::format(
                              "your token belongs to organization \"{}\"; {}/{} can be called only by its own "

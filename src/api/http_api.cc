@@ -7,6 +7,7 @@
 #include "api/app_config.h"
 #include "api/invoke_frames.h"
 #include "api/on_loop.h"
+#include "api/roles.h"
 #include "api/proto_json.h"
 #include "common/names.h"
 #include "http/server.h"
@@ -51,11 +52,13 @@ void HttpApi::Unary(http::Router* router, const char* method, const char* patter
 template <typename Req, typename Resp>
 void HttpApi::UnaryWith(http::Router* router, const char* method, const char* pattern, const char* name,
                         std::function<Result<Resp>(const Principal&, const Req&, const http::Request&)> fn) {
-  router->Add(method, pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
-    boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
+  router->Add(method, pattern, [this, fn, name](std::shared_ptr<http::Request> req, http::Responder respond) {
+    boost::asio::post(*pool_, [this, fn, name, req = std::move(req), respond = std::move(respond)] {
       auto run = [&]() -> Result<Resp> {
-        // Identity first: an unauthenticated caller learns nothing about the request's validity.
+        // Identity and role first: an unauthenticated or unauthorized caller learns nothing about the
+        // request's validity.
         IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+        IGNITE_RETURN_IF_ERROR(CheckRole(p, name));
         Req msg;
         const std::string& body = req->raw.body();
         if (body.find_first_not_of(" \t\r\n") != std::string::npos) IGNITE_RETURN_IF_ERROR(JsonToMessage(body, &msg));
@@ -71,8 +74,8 @@ void HttpApi::UnaryWith(http::Router* router, const char* method, const char* pa
 }
 
 void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn) {
-  router->Add("POST", pattern, [this, fn](std::shared_ptr<http::Request> req, http::Responder respond) {
-    boost::asio::post(*pool_, [this, fn, req = std::move(req), respond = std::move(respond)] {
+  router->Add("POST", pattern, [this, fn, name](std::shared_ptr<http::Request> req, http::Responder respond) {
+    boost::asio::post(*pool_, [this, fn, name, req = std::move(req), respond = std::move(respond)] {
       // Frames go out as the instance answers: the head when its status line arrives, then each body chunk.
       std::shared_ptr<http::BodyStream> body;
       const std::string function_id = req->params.at("organization_name") + "/" + req->params.at("app_name");
@@ -99,6 +102,7 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
       };
       auto run = [&]() -> Result<gateway::InvokeResult> {
         IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+        IGNITE_RETURN_IF_ERROR(CheckRole(p, name));
         IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
         gateway::InvokeCall call;
         call.payload = std::move(req->raw.body());
@@ -132,7 +136,8 @@ void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::E
   auto executor = ex->executor();
   AuthenticateOnLoop(auth_, pool_, executor, req->Header("authorization"), [this, req, ex](Result<Principal> p) {
     if (!p.ok()) return ex->Respond(http::ErrorResponse(p.status()));
-    Status st = ValidatePathNames(req->params);
+    Status st = CheckRole(*p, "Invoke");
+    if (st.ok()) st = ValidatePathNames(req->params);
     const std::string& org = req->params.at("organization_name");
     const std::string& app = req->params.at("app_name");
     if (st.ok()) st = service_->CheckInvoke(*p, org);
@@ -190,6 +195,7 @@ void HttpApi::StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder 
     };
     auto run = [&]() -> Status {
       IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+      IGNITE_RETURN_IF_ERROR(CheckRole(p, "StreamAppLogs"));
       pb::StreamAppLogsRequest msg;
       IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
       IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
@@ -219,6 +225,7 @@ void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Respon
     };
     auto run = [&]() -> Status {
       IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+      IGNITE_RETURN_IF_ERROR(CheckRole(p, "StreamCompileLogs"));
       pb::StreamCompileLogsRequest msg;
       IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
       return service_->StreamCompileLogs(p, msg, send);

@@ -85,7 +85,7 @@ const StreamHandler* Router::FindHostHandler(std::string_view host) const {
 
 std::vector<std::string> Router::Describe() const {
   std::vector<std::string> out;
-  for (const auto& r : routes_) out.push_back(r.method + " " + r.pattern);
+  for (const auto& r : routes_) out.push_back(r.method + " " + r.pattern + " " + r.name);
   return out;
 }
 

@@ -38,7 +38,7 @@ class Router {
   // The host handler if it claims `host`, else nullptr.
   const StreamHandler* FindHostHandler(std::string_view host) const;
 
-  // Every registered route as "METHOD pattern", for diagnostics and tests.
+  // Every registered route as "METHOD pattern name", for diagnostics and tests.
   std::vector<std::string> Describe() const;
 
  private:

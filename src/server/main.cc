@@ -5,6 +5,8 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <sys/resource.h>
+
+#include <iostream>
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +15,7 @@
 
 #include "api/async_invoke.h"
 #include "api/auth.h"
+#include "server/admin.h"
 #include "api/compute_service.h"
 #include "api/direct_url.h"
 #include "api/http_api.h"
@@ -40,8 +43,8 @@ struct Flags {
   std::string sdk_dir = IGNITE_GO_SDK_DIR;
   std::string go_cache_dir;  // Default: <data-dir>/cache.
   int threads = 2;
-  // Invocations hold a blocking thread while they run (until the event-loop gateway lands), so this bounds
-  // concurrent synchronous invocations across all apps.
+  // Control-plane calls, cold starts, draft tests and log/compile-log followers (which hold a thread while
+  // they follow) run here; warm invocations do not.
   int blocking_threads = 256;
   int max_builds = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int build_timeout_secs = 600;
@@ -86,7 +89,8 @@ int main(int argc, char** argv) {
   app.add_option("--go-cache-dir", f.go_cache_dir, "Go build and module cache shared by builds (default <data-dir>/cache)")
       ->envname("IGNITE_GO_CACHE_DIR");
   app.add_option("--threads", f.threads, "event-loop threads serving HTTP")->envname("IGNITE_THREADS")->capture_default_str();
-  app.add_option("--blocking-threads", f.blocking_threads, "threads for control-plane calls and invocations")
+  app.add_option("--blocking-threads", f.blocking_threads,
+                 "threads for control-plane calls, cold starts and log followers")
       ->envname("IGNITE_BLOCKING_THREADS")->capture_default_str();
   app.add_option("--max-builds", f.max_builds, "builds that may run at once")->envname("IGNITE_MAX_BUILDS")->capture_default_str();
   app.add_option("--build-timeout-secs", f.build_timeout_secs, "wall-clock limit of one build")
@@ -103,7 +107,48 @@ int main(int argc, char** argv) {
                  "on SIGTERM, how long in-flight requests may run before they are cut off")
       ->envname("IGNITE_DRAIN_TIMEOUT_SECS")->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->envname("IGNITE_LOG_LEVEL")->capture_default_str();
+  // Offline administration (server/admin.h); without a subcommand ignited serves.
+  app.fallthrough();
+  app.require_subcommand(0, 1);
+  std::string admin_name, admin_role, admin_description = "created with ignited token create";
+  int admin_ttl_secs = 0;
+  CLI::App* org_cmd = app.add_subcommand("org", "Manage organizations in the data dir");
+  CLI::App* org_create = org_cmd->add_subcommand("create", "Create an organization; prints its id");
+  org_create->add_option("name", admin_name, "organization name")->required();
+  org_cmd->require_subcommand(1);
+  CLI::App* token_cmd = app.add_subcommand("token", "Manage API tokens in the data dir");
+  CLI::App* token_create = token_cmd->add_subcommand("create", "Create a bearer token; prints it (shown only once)");
+  token_create->add_option("--org", admin_name, "organization the token acts for")->required();
+  token_create->add_option("--role", admin_role, "app-viewer, app-developer or admin")->required();
+  token_create->add_option("--ttl-secs", admin_ttl_secs, "seconds until it expires; 0 never")->capture_default_str();
+  token_create->add_option("--description", admin_description, "what the token is for");
+  token_cmd->require_subcommand(1);
+  CLI::App* routes_cmd = app.add_subcommand("routes", "Print every HTTP route as METHOD PATTERN RPC and exit");
   CLI11_PARSE(app, argc, argv);
+  if (routes_cmd->parsed()) {
+    // The same registrations as the server below; handlers are never called here.
+    http::Router router;
+    api::HttpApi(nullptr, nullptr, nullptr).Register(&router);
+    api::RegisterAsyncRoutes(&router, nullptr, nullptr, nullptr);
+    for (const auto& r : router.Describe()) std::cout << r << "\n";
+    return 0;
+  }
+  if (org_create->parsed() || token_create->parsed()) {
+    auto store = store::SqliteStore::Open(f.data_dir + "/ignite.db");
+    if (!store.ok()) return Fail(store.status());
+    if (org_create->parsed()) {
+      auto org = server::CreateOrg(store->get(), SystemClock(), admin_name);
+      if (!org.ok()) return Fail(org.status());
+      std::cout << org->id << "\n";
+      return 0;
+    }
+    api::Authenticator auth(store->get(), &SystemClock());
+    auto token = server::CreateToken(store->get(), &auth, admin_name, admin_role,
+                                     std::chrono::seconds(admin_ttl_secs), admin_description);
+    if (!token.ok()) return Fail(token.status());
+    std::cout << *token << "\n";
+    return 0;
+  }
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 

@@ -1,0 +1,36 @@
+#include "api/roles.h"
+
+#include <gtest/gtest.h>
+
+namespace ignite::api {
+namespace {
+
+Principal As(std::string role) { return Principal{"t", "o1", "org", std::move(role)}; }
+
+TEST(Roles, ViewersReadDevelopersChangeAdminsDoAll) {
+  EXPECT_TRUE(CheckRole(As("app-viewer"), "GetApp").ok());
+  EXPECT_TRUE(CheckRole(As("app-viewer"), "StreamAppLogs").ok());
+  EXPECT_EQ(CheckRole(As("app-viewer"), "SaveDraft").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckRole(As("app-viewer"), "Invoke").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckRole(As("app-viewer"), "GetAppCode").code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CheckRole(As("app-developer"), "Invoke").ok());
+  EXPECT_TRUE(CheckRole(As("app-developer"), "GetApp").ok());
+  EXPECT_TRUE(CheckRole(As("admin"), "DeleteApp").ok());
+}
+
+TEST(Roles, UnknownRpcsNeedAdminAndUnknownRolesMayDoNothing) {
+  EXPECT_EQ(RequiredRole("SomethingNew"), Role::kAdmin);
+  EXPECT_EQ(CheckRole(As("app-developer"), "SomethingNew").code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CheckRole(As("admin"), "SomethingNew").ok());
+  EXPECT_EQ(CheckRole(As("superuser"), "GetApp").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckRole(As(""), "GetApp").code(), StatusCode::kPermissionDenied);
+}
+
+TEST(Roles, TheMessageNamesTheNeededRole) {
+  Status st = CheckRole(As("app-viewer"), "PublishDraft");
+  EXPECT_NE(st.message().find("needs app-developer"), std::string::npos) << st.message();
+  EXPECT_FALSE(ParseRole("root").ok());
+}
+
+}  // namespace
+}  // namespace ignite::api
