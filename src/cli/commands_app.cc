@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/code_source.h"
 #include "cli/compile_logs.h"
 #include "cli/errors.h"
 #include "cli/output.h"
@@ -27,6 +28,7 @@ struct CreateOptions {
   uint32_t reserved = 0;
   uint32_t max_concurrency = 0;
   std::vector<std::string> env;
+  bool allow_unauthenticated = false;
 };
 
 Result<v1::ResourceTier> TierFromFlag(const std::string& tier) {
@@ -55,8 +57,8 @@ Status ParseEnv(const std::vector<std::string>& env, google::protobuf::Map<std::
   return OkStatus();
 }
 
-Status CreateApp(CommandContext& ctx, const CreateOptions& opts) {
-  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.name));
+// The CreateApp request for the create flags (all of them: zero values mean the defaults).
+Result<v1::CreateAppRequest> CreateRequest(CommandContext& ctx, const AppRef& ref, const CreateOptions& opts) {
   v1::CreateAppRequest request;
   request.set_name(ref.app);
   request.set_description(opts.description);
@@ -72,14 +74,22 @@ Status CreateApp(CommandContext& ctx, const CreateOptions& opts) {
     request.mutable_scaling()->set_reserved(opts.reserved);
   }
   request.set_max_concurrency(opts.max_concurrency);
+  request.set_allow_unauthenticated(opts.allow_unauthenticated);
   IGNITE_RETURN_IF_ERROR(ParseEnv(opts.env, request.mutable_env()));
   if (!opts.runtime.empty()) {
     IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.runtime));
     *request.mutable_runtime() = runtime;
+  }
+  return request;
+}
+
+Status CreateApp(CommandContext& ctx, const CreateOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.name));
+  IGNITE_ASSIGN_OR_RETURN(v1::CreateAppRequest request, CreateRequest(ctx, ref, opts));
+  if (!opts.runtime.empty()) {
     ctx.err() << "Note: --runtime on app create is only recorded as metadata; the runtime comes from the code "
                  "saved with `draft save`.\n";
   }
-
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   IGNITE_ASSIGN_OR_RETURN(v1::CreateAppResponse response, client->CreateApp(ref.org, request));
   return Emit(ctx, response, [&] {
@@ -133,10 +143,9 @@ struct UpdateOptions {
   std::map<std::string, CLI::Option*> flags;  // proto field path -> its flag
 };
 
-Status UpdateApp(CommandContext& ctx, const UpdateOptions& opts) {
-  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+// Fills `request` with the config flags given on the command line; returns their field paths.
+Result<std::vector<std::string>> UpdateRequest(const UpdateOptions& opts, v1::UpdateAppConfigRequest& request) {
   const CreateOptions& v = opts.values;
-  v1::UpdateAppConfigRequest request;
   std::vector<std::string> fields;
   for (const auto& [field, flag] : opts.flags) {
     if (flag->count() == 0) continue;
@@ -152,7 +161,15 @@ Status UpdateApp(CommandContext& ctx, const UpdateOptions& opts) {
     else if (field == "scaling.reserved") request.mutable_scaling()->set_reserved(v.reserved);
     else if (field == "max_concurrency") request.set_max_concurrency(v.max_concurrency);
     else if (field == "env") IGNITE_RETURN_IF_ERROR(ParseEnv(v.env, request.mutable_env()));
+    else if (field == "allow_unauthenticated") request.set_allow_unauthenticated(v.allow_unauthenticated);
   }
+  return fields;
+}
+
+Status UpdateApp(CommandContext& ctx, const UpdateOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  v1::UpdateAppConfigRequest request;
+  IGNITE_ASSIGN_OR_RETURN(std::vector<std::string> fields, UpdateRequest(opts, request));
   if (fields.empty()) {
     return LocalError("nothing to update: give at least one flag, e.g. --description or --max-concurrency "
                       "(see `app update --help`)");
@@ -266,6 +283,86 @@ Status AppLogs(CommandContext& ctx, const LogsOptions& opts) {
   });
 }
 
+// The config flags of `app update` and `app deploy`; each is remembered by the field path it sets, so that
+// only the flags given are sent.
+void AddConfigFlags(CLI::App* update_cmd, UpdateOptions& opts) {
+  UpdateOptions* update = &opts;
+  CreateOptions& u = update->values;
+  update->flags["description"] = update_cmd->add_option("--description", u.description, "What the app does");
+  update->flags["resource_tier"] =
+      update_cmd->add_option("-t,--tier", u.tier, "Resource tier: small, medium, large or xlarge")
+          ->check(CLI::IsMember({"small", "medium", "large", "xlarge"}));
+  update->flags["limits.memory_mb"] = update_cmd->add_option("--memory", u.memory, "Memory limit in MB (0 = tier's)");
+  update->flags["limits.cpu_millicores"] =
+      update_cmd->add_option("--cpu", u.cpu, "CPU limit in millicores (0 = tier's)");
+  update->flags["limits.timeout_secs"] =
+      update_cmd->add_option("--timeout-secs", u.timeout_secs, "Execution timeout in seconds (0 = 120, at most 900)");
+  update->flags["scaling.max_replicas"] =
+      update_cmd->add_option("--max-replicas", u.max_replicas, "Maximum instances (0 = default 10)");
+  update->flags["scaling.reserved"] =
+      update_cmd->add_option("--reserved", u.reserved, "Instances kept warm even when idle");
+  update->flags["max_concurrency"] = update_cmd->add_option(
+      "--max-concurrency", u.max_concurrency, "Concurrent executions per instance (0 = default 100)");
+  update->flags["env"] =
+      update_cmd->add_option("--env", u.env, "Environment variable KEY=VALUE (repeatable; replaces all env vars)")
+          ->allow_extra_args(false);
+  update->flags["allow_unauthenticated"] = update_cmd->add_flag(
+      "--allow-unauthenticated", u.allow_unauthenticated,
+      "Let anyone call the per-app URL without a token (permissive CORS); =false to require one again");
+}
+
+struct DeployOptions {
+  UpdateOptions config;  // id and the config flags
+  std::string code;
+  bool follow = false;
+};
+
+// `app deploy`: CreateApp, or UpdateAppConfig with the flags given; SaveDraft; the build; PublishDraft.
+// Progress goes to stderr; the publish answer is the output.
+Status DeployApp(CommandContext& ctx, const DeployOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.config.id));
+  if (opts.follow) ctx.SetDefaultTimeout("0");  // the build may take minutes
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  auto existing = client->GetApp(ref);
+  if (!existing.ok() && existing.status().code() != StatusCode::kNotFound) return existing.status();
+  if (!existing.ok()) {
+    IGNITE_ASSIGN_OR_RETURN(v1::CreateAppRequest request, CreateRequest(ctx, ref, opts.config.values));
+    IGNITE_RETURN_IF_ERROR(client->CreateApp(ref.org, request).status());
+    ctx.err() << fmt::format("Created app {}\n", ref.id());
+  } else {
+    v1::UpdateAppConfigRequest request;
+    IGNITE_ASSIGN_OR_RETURN(std::vector<std::string> fields, UpdateRequest(opts.config, request));
+    if (!fields.empty()) {
+      IGNITE_RETURN_IF_ERROR(client->UpdateAppConfig(ref, request, fields).status());
+      ctx.err() << fmt::format("Updated the configuration of {}\n", ref.id());
+    }
+  }
+  IGNITE_ASSIGN_OR_RETURN(CodeUpload upload, LoadCode(opts.code, ctx.fs(), ArchivePacker()));
+  v1::SaveDraftRequest save;
+  v1::CompileSource* compile = save.mutable_code()->mutable_compile();
+  if (!opts.config.values.runtime.empty()) {
+    IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.config.values.runtime));
+    *compile->mutable_runtime() = runtime;
+  }
+  compile->set_file_name(upload.file_name);
+  compile->set_source_code(std::move(upload.bytes));
+  IGNITE_ASSIGN_OR_RETURN(v1::SaveDraftResponse saved, client->SaveDraft(ref, save));
+  ctx.err() << fmt::format("Saved the code (hash {})\n", saved.draft().code_hash());
+  ctx.err().flush();
+  if (opts.follow) {
+    IGNITE_ASSIGN_OR_RETURN(v1::CompileDraftResponse build, client->CompileDraft(ref));
+    if (!build.deploy_id().empty()) {
+      // The log goes to stderr: stdout is kept for the publish answer.
+      IGNITE_RETURN_IF_ERROR(FollowCompileLogs(*client, build.deploy_id(), ctx.err(), ctx.err(), OutputFormat::kTable));
+    }
+  }
+  IGNITE_ASSIGN_OR_RETURN(v1::PublishDraftResponse published, client->PublishDraft(ref));
+  return Emit(ctx, published, [&] {
+    return fmt::format("Published {} version {}\nInvoke it with `dodil ignite invoke {}`\n", ref.id(),
+                       published.version(), ref.id());
+  });
+}
+
 constexpr const char* kIdHelp = kAppIdHelp;
 
 }  // namespace
@@ -293,6 +390,8 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
                          "Concurrent executions per instance (default 100 for Go)");
   create_cmd->add_option("--env", create->env, "Environment variable KEY=VALUE (repeatable)")
       ->allow_extra_args(false);
+  create_cmd->add_flag("--allow-unauthenticated", create->allow_unauthenticated,
+                       "Let anyone call the per-app URL without a token (permissive CORS)");
   create_cmd->footer(
       "Examples:\n"
       "  app create hello --runtime go\n"
@@ -313,31 +412,31 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   CLI::App* update_cmd = AddCommand(*app, ctx, "update", "Change an app's configuration (only the flags given)",
                                     [&ctx, update] { return UpdateApp(ctx, *update); });
   update_cmd->add_option("id", update->id, kIdHelp)->required();
-  CreateOptions& u = update->values;
-  update->flags["description"] = update_cmd->add_option("--description", u.description, "What the app does");
-  update->flags["resource_tier"] =
-      update_cmd->add_option("-t,--tier", u.tier, "Resource tier: small, medium, large or xlarge")
-          ->check(CLI::IsMember({"small", "medium", "large", "xlarge"}));
-  update->flags["limits.memory_mb"] = update_cmd->add_option("--memory", u.memory, "Memory limit in MB (0 = tier's)");
-  update->flags["limits.cpu_millicores"] =
-      update_cmd->add_option("--cpu", u.cpu, "CPU limit in millicores (0 = tier's)");
-  update->flags["limits.timeout_secs"] =
-      update_cmd->add_option("--timeout-secs", u.timeout_secs, "Execution timeout in seconds (0 = 120, at most 900)");
-  update->flags["scaling.max_replicas"] =
-      update_cmd->add_option("--max-replicas", u.max_replicas, "Maximum instances (0 = default 10)");
-  update->flags["scaling.reserved"] =
-      update_cmd->add_option("--reserved", u.reserved, "Instances kept warm even when idle");
-  update->flags["max_concurrency"] = update_cmd->add_option(
-      "--max-concurrency", u.max_concurrency, "Concurrent executions per instance (0 = default 100)");
-  update->flags["env"] =
-      update_cmd->add_option("--env", u.env, "Environment variable KEY=VALUE (repeatable; replaces all env vars)")
-          ->allow_extra_args(false);
+  AddConfigFlags(update_cmd, *update);
   update_cmd->footer(
       "Flags not given keep their value. --env replaces the whole environment. Scaling and concurrency apply to\n"
       "the active version at once; running instances keep running (new env reaches new instances).\n\n"
       "Examples:\n"
       "  app update hello --max-concurrency 10 --max-replicas 3\n"
       "  app update org:worker --description \"Resizes images\" --env LOG_LEVEL=info");
+
+  auto deploy = std::make_shared<DeployOptions>();
+  CLI::App* deploy_cmd = AddCommand(
+      *app, ctx, "deploy", "One shot: create the app (or update its config), save the code, build and publish it",
+      [&ctx, deploy] { return DeployApp(ctx, *deploy); });
+  deploy_cmd->add_option("id", deploy->config.id, kIdHelp)->required();
+  deploy_cmd->add_option("-c,--code", deploy->code, "The code: a directory (packed as tar.gz), .zip, .tar.gz or .go file")
+      ->required();
+  deploy_cmd->add_option("--runtime", deploy->config.values.runtime, "go (the default; the code decides)")
+      ->check(CLI::IsMember({"go", "python", "rust", "deno"}));
+  deploy_cmd->add_flag("--follow", deploy->follow, "Show the build's log as it runs");
+  AddConfigFlags(deploy_cmd, deploy->config);
+  deploy_cmd->footer(
+      "Creates the app with the given flags when it does not exist; otherwise changes only the flags given\n"
+      "(like `app update`). Then `draft save`, the build (with --follow its log), and `draft publish`.\n\n"
+      "Examples:\n"
+      "  app deploy org:hello --code .\n"
+      "  app deploy hello --code ./src --tier small --env GREETING=hi --allow-unauthenticated --follow");
 
   auto state_id = std::make_shared<std::string>();
   CLI::App* state_cmd = AddCommand(*app, ctx, "state", "Show the app's deployment state and running replicas",
