@@ -33,7 +33,6 @@ http::Response JsonResponse(const google::protobuf::Message& msg) {
   return r;
 }
 
-std::string Frame(const pb::InvokeResponse& frame) { return "{\"result\":" + MessageToJson(frame) + "}\n"; }
 
 }  // namespace
 
@@ -87,18 +86,10 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
         out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
         out.stream = body;
         respond(std::move(out));
-        pb::InvokeResponse head;
-        head.mutable_head()->set_status(r.status);
-        head.mutable_head()->set_execution_id(r.execution_id);
-        head.mutable_head()->set_function_id(function_id);
-        head.mutable_head()->set_version(r.version);
-        for (const auto& [k, v] : r.headers) (*head.mutable_head()->mutable_headers())[k] = v;
-        body->Push(Frame(head));
+        body->Push(HeadFrame(r, function_id));
       };
       sink.on_body = [&](std::string_view data) {
-        pb::InvokeResponse chunk;
-        chunk.mutable_chunk()->set_data(std::string(data));
-        return body->Push(Frame(chunk));
+        return body->Push(ChunkFrame(data));
       };
       auto run = [&]() -> Result<gateway::InvokeResult> {
         IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
@@ -118,11 +109,7 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
       if (!result.ok()) {
         body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(result.status()).body));
       } else {
-        pb::InvokeResponse trailer;
-        trailer.mutable_trailer()->set_duration_ms(result->duration_ms);
-        trailer.mutable_trailer()->set_cold_start(result->cold);
-        trailer.mutable_trailer()->set_error(result->error);
-        body->Push(Frame(trailer));
+        body->Push(TrailerFrame(*result));
       }
       body->Close();
     });

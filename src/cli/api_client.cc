@@ -328,9 +328,11 @@ Result<v1::GetAppCodeResponse> ApiClient::GetAppCode(const AppRef& app, uint32_t
                                          fmt::format("{}/code/versions/{}", AppPath(app), version), nullptr);
 }
 
-Status ApiClient::StreamAppLogs(const AppRef& app, uint32_t tail, const std::string& replica_id,
-                               const std::string& execution_id,
-                               const std::function<void(const v1::LogLine&)>& on_line) {
+namespace {
+
+// "?<count_name>=N&replica_id=R&execution_id=E" with only the parameters that are set.
+std::string LogsQuery(std::string_view count_name, uint32_t count, const std::string& replica_id,
+                      const std::string& execution_id) {
   std::string query;
   auto add = [&query](std::string_view name, const std::string& value) {
     query += query.empty() ? "?" : "&";
@@ -338,9 +340,18 @@ Status ApiClient::StreamAppLogs(const AppRef& app, uint32_t tail, const std::str
     query += "=";
     query += PercentEncode(value);
   };
-  if (tail > 0) add("tail", std::to_string(tail));
+  if (count > 0) add(count_name, std::to_string(count));
   if (!replica_id.empty()) add("replica_id", replica_id);
   if (!execution_id.empty()) add("execution_id", execution_id);
+  return query;
+}
+
+}  // namespace
+
+Status ApiClient::StreamAppLogs(const AppRef& app, uint32_t tail, const std::string& replica_id,
+                               const std::string& execution_id,
+                               const std::function<void(const v1::LogLine&)>& on_line) {
+  std::string query = LogsQuery("tail", tail, replica_id, execution_id);
   ResultStreamDecoder<v1::LogLine> decoder([](const v1::LogLine&) { return false; }, on_line, "app log",
                                            "the log stream ended (ignited stopped or restarted); run the command "
                                            "again to follow on");
@@ -354,16 +365,7 @@ Status ApiClient::StreamAppLogs(const AppRef& app, uint32_t tail, const std::str
 Result<v1::GetAppLogsResponse> ApiClient::GetAppLogs(const AppRef& app, uint32_t limit,
                                                      const std::string& replica_id,
                                                      const std::string& execution_id) {
-  std::string query;
-  auto add = [&query](std::string_view name, const std::string& value) {
-    query += query.empty() ? "?" : "&";
-    query += name;
-    query += "=";
-    query += PercentEncode(value);
-  };
-  if (limit > 0) add("limit", std::to_string(limit));
-  if (!replica_id.empty()) add("replica_id", replica_id);
-  if (!execution_id.empty()) add("execution_id", execution_id);
+  std::string query = LogsQuery("limit", limit, replica_id, execution_id);
   return CallFor<v1::GetAppLogsResponse>(*this, http::Verb::get, AppPath(app) + "/logs" + query, nullptr);
 }
 

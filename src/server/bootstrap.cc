@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "common/ids.h"
+#include "server/admin.h"
 
 namespace ignite::server {
 namespace {
@@ -59,11 +59,7 @@ Result<BootstrapResult> Bootstrap(store::Store* store, api::Authenticator* auth,
     return r;
   }
   if (org.status().code() != StatusCode::kNotFound) return org.status();
-  store::OrgRecord rec;
-  rec.id = NewUlid();
-  rec.name = org_name;
-  rec.created_at_ms = clock.NowUnixMs();
-  IGNITE_RETURN_IF_ERROR(store->CreateOrg(rec));
+  IGNITE_ASSIGN_OR_RETURN(store::OrgRecord rec, CreateOrg(store, clock, org_name));
   IGNITE_ASSIGN_OR_RETURN(r.token, auth->IssueToken(rec.id, "admin", "bootstrap admin token", std::chrono::seconds(0)));
   IGNITE_RETURN_IF_ERROR(WritePrivateFile(r.token_path, r.token + "\n"));
   return r;
