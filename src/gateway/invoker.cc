@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
+#include "http/serialize.h"
 
 namespace ignite::gateway {
 namespace {
@@ -44,24 +45,6 @@ bool Forwardable(std::string_view name) {
     if (beast::iequals(name, d)) return false;
   }
   return true;
-}
-
-std::string SerializeRequestHead(http::request<http::empty_body>& head) {
-  std::string out;
-  http::request_serializer<http::empty_body> sr(head);
-  sr.split(true);
-  beast::error_code ec;
-  while (!sr.is_header_done() && !ec) {
-    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
-      size_t n = 0;
-      for (auto b : beast::buffers_range_ref(buffers)) {
-        out.append(static_cast<const char*>(b.data()), b.size());
-        n += b.size();
-      }
-      sr.consume(n);
-    });
-  }
-  return out;
 }
 
 // Idle keep-alive connections of one server event-loop thread, by instance serial. Reusing a socket that
@@ -167,7 +150,7 @@ class Call : public std::enable_shared_from_this<Call> {
       req.chunked(true);
       chunked_ = true;
     }
-    request_head_ = SerializeRequestHead(req);
+    request_head_ = ignite::http::SerializeHead(req);
   }
 
   void Acquire() {

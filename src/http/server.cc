@@ -14,6 +14,8 @@
 
 #include <thread>
 
+#include "http/serialize.h"
+
 namespace ignite::http {
 namespace {
 
@@ -23,25 +25,6 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kBodyPiece = 64 << 10;      // Request body pieces handed to stream handlers.
 constexpr size_t kWritableBelow = 256 << 10;  // Exchange::WhenWritable's threshold.
-
-// The head of a response as bytes, so that it can go out in one write with the first piece of the body.
-std::string SerializeHead(beast::http::response<beast::http::empty_body>& head) {
-  std::string out;
-  beast::http::response_serializer<beast::http::empty_body> sr(head);
-  sr.split(true);
-  beast::error_code ec;
-  while (!sr.is_header_done() && !ec) {
-    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
-      size_t n = 0;
-      for (auto b : beast::buffers_range_ref(buffers)) {
-        out.append(static_cast<const char*>(b.data()), b.size());
-        n += b.size();
-      }
-      sr.consume(n);
-    });
-  }
-  return out;
-}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
