@@ -282,7 +282,6 @@ class Call : public std::enable_shared_from_this<Call> {
   void OnHead() {
     if (finished_) return;
     start_timer_.cancel();
-    parser_done_head_ = true;
     result_.status = parser_->get().result_int();
     for (const auto& f : parser_->get()) {
       std::string name(f.name_string());
@@ -360,7 +359,7 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   void OnStartTimeout() {
-    if (finished_ || parser_done_head_) return;
+    if (finished_ || result_.status != 0) return;  // finished, or the instance's head is in
     not_ready_ = true;
     if (socket_) {
       beast::error_code ec;
@@ -483,7 +482,6 @@ class Call : public std::enable_shared_from_this<Call> {
   asio::steady_timer start_timer_;
   runtime::LogCollector* logs_;
   bool not_ready_ = false;
-  bool parser_done_head_ = false;
   Clock::time_point start_, deadline_;
   InvokeResult result_;
   std::string request_head_;
