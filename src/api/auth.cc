@@ -15,18 +15,23 @@ const char kHowToFix[] =
 
 Authenticator::Authenticator(store::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
 
+std::optional<Principal> Authenticator::Cached(const std::string& token) {
+  int64_t now = clock_->NowUnixMs();
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = cache_.find(token);
+  if (it == cache_.end() || clock_->Now() - it->second.cached_at >= kCacheTtl ||
+      (it->second.expires_at_ms != 0 && it->second.expires_at_ms <= now)) {
+    return std::nullopt;
+  }
+  return it->second.principal;
+}
+
 std::optional<Result<Principal>> Authenticator::AuthenticateFast(std::string_view header) {
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() > kBearer.size() && header.substr(0, kBearer.size()) == kBearer) {
-    std::string_view token = header.substr(kBearer.size());
-    int64_t now = clock_->NowUnixMs();
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = cache_.find(std::string(token));
-    if (it == cache_.end() || clock_->Now() - it->second.cached_at >= kCacheTtl ||
-        (it->second.expires_at_ms != 0 && it->second.expires_at_ms <= now)) {
-      return std::nullopt;
-    }
-    return Result<Principal>(it->second.principal);
+    auto p = Cached(std::string(header.substr(kBearer.size())));
+    if (!p) return std::nullopt;
+    return Result<Principal>(std::move(*p));
   }
   return Authenticate(header);  // malformed: answered without the store
 }
@@ -38,15 +43,8 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
     return Unauthenticated("the Authorization header must be \"Bearer <token>\"");
   }
   std::string token(header.substr(kBearer.size()));
+  if (auto p = Cached(token)) return std::move(*p);
   int64_t now = clock_->NowUnixMs();
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = cache_.find(token);
-    if (it != cache_.end() && clock_->Now() - it->second.cached_at < kCacheTtl &&
-        (it->second.expires_at_ms == 0 || it->second.expires_at_ms > now)) {
-      return it->second.principal;
-    }
-  }
   // ign_<id>_<secret>
   auto bad = [] { return Unauthenticated("invalid token; " + std::string(kHowToFix)); };
   if (token.rfind("ign_", 0) != 0) return bad();
@@ -71,7 +69,7 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
   Principal p{id, org->id, org->name, rec->role};
   std::lock_guard<std::mutex> l(mu_);
   if (cache_.size() > 10000) cache_.clear();
-  cache_[token] = Cached{p, rec->expires_at_ms, clock_->Now()};
+  cache_[token] = CacheEntry{p, rec->expires_at_ms, clock_->Now()};
   return p;
 }
 

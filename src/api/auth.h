@@ -37,7 +37,9 @@ class Authenticator {
                                  std::chrono::seconds ttl);
 
  private:
-  struct Cached {
+  // The cached principal of a still-valid token, or nullopt.
+  std::optional<Principal> Cached(const std::string& token);
+  struct CacheEntry {
     Principal principal;
     int64_t expires_at_ms;  // 0 = never
     std::chrono::steady_clock::time_point cached_at;
@@ -45,7 +47,7 @@ class Authenticator {
   store::Store* store_;
   const Clock* clock_;
   std::mutex mu_;
-  std::map<std::string, Cached> cache_;  // guarded by mu_; keyed by the whole bearer string
+  std::map<std::string, CacheEntry> cache_;  // guarded by mu_; keyed by the whole bearer string
 };
 
 }  // namespace ignite::api
