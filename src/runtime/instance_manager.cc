@@ -110,9 +110,9 @@ int InstanceManager::ReapIdle() {
       for (const auto& inst : pool) above_reserve += inst->retired ? 0 : 1;
       for (auto i = pool.begin(); i != pool.end();) {
         auto& inst = *i;
-        bool dead = inst->process->Exited(nullptr);
+        // Only idle instances are looked at: busy ones are never reaped, so no waitpid for them.
         bool idle_too_long = now - inst->last_used > inst->idle_timeout && (inst->retired || above_reserve > 0);
-        if (inst->inflight == 0 && (idle_too_long || dead)) {
+        if (inst->inflight == 0 && (idle_too_long || inst->process->Exited(nullptr))) {
           if (!inst->retired) --above_reserve;
           inst->retired = true;
           idle.push_back(inst);
