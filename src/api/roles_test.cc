@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+
+#include "api/async_invoke.h"
+#include "api/http_api.h"
+#include "http/router.h"
+
 namespace ignite::api {
 namespace {
 
@@ -30,6 +37,21 @@ TEST(Roles, TheMessageNamesTheNeededRole) {
   Status st = CheckRole(As("app-viewer"), "PublishDraft");
   EXPECT_NE(st.message().find("needs app-developer"), std::string::npos) << st.message();
   EXPECT_FALSE(ParseRole("root").ok());
+}
+
+// Every route the server registers has an entry (else it would silently need admin).
+TEST(Roles, EveryRegisteredRouteHasARole) {
+  http::Router router;
+  HttpApi(nullptr, nullptr, nullptr).Register(&router);
+  RegisterAsyncRoutes(&router, nullptr, nullptr, nullptr);
+  auto known = KnownRpcs();
+  auto routes = router.Describe();
+  ASSERT_FALSE(routes.empty());
+  for (const std::string& line : routes) {
+    std::string method, pattern, name;
+    std::istringstream(line) >> method >> pattern >> name;
+    EXPECT_NE(std::find(known.begin(), known.end(), name), known.end()) << line;
+  }
 }
 
 }  // namespace
