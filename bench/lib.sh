@@ -166,7 +166,7 @@ start_ignited() {
   mkdir -p "$DATA_DIR"
   IGNITED_PORT="$(free_port)"
   IGNITED_URL="http://127.0.0.1:$IGNITED_PORT"
-  "$BUILD_DIR/bin/ignited" --listen "127.0.0.1:$IGNITED_PORT" --data-dir "$DATA_DIR" \
+  "$BUILD_DIR/bin/ignited" --listen "127.0.0.1:$IGNITED_PORT" --grpc-listen 127.0.0.1:0 --data-dir "$DATA_DIR" \
     --go-cache-dir "$IGNITE_GO_CACHE_DIR" --log-level "${IGNITE_LOG_LEVEL:-warn}" "$@" \
     >"$WORK/ignited.log" 2>&1 &
   IGNITED_PID=$!

@@ -6,10 +6,10 @@ BUILD_DIR="${IGNITE_BUILD_DIR:-$REPO/build}"
 
 # Debian bookworm packages the build and tests need. Boost must be 1.81 (1.74 lacks Boost.URL).
 DEB_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates curl
   libboost1.81-dev libboost-url1.81-dev
-  libprotobuf-dev protobuf-compiler
-  nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libvalijson-dev
   libsqlite3-dev libarchive-dev libssl-dev
   libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -37,9 +37,26 @@ install_missing() {
       exit 1
     fi
   fi
-  if ! python3 -m pytest --version >/dev/null 2>&1; then
-    echo "==> installing pytest"
-    python3 -m pip install -q pytest || python3 -m pip install -q --break-system-packages pytest
+  if ! python3 -c 'import pytest, yaml' >/dev/null 2>&1; then
+    echo "==> installing pytest and PyYAML (end-to-end tests)"
+    python3 -m pip install -q pytest pyyaml || python3 -m pip install -q --break-system-packages pytest pyyaml
+  fi
+}
+
+# Tools the tests use that Debian does not package, built with the Go toolchain into a cache outside the tree
+# (kept across clean clones; set IGNITE_TOOLS_DIR to move it).
+TOOLS_DIR="${IGNITE_TOOLS_DIR:-$HOME/.cache/ignite/tools}"
+GRPCURL_VERSION=v1.9.3
+install_test_tools() {
+  export IGNITE_GRPCURL="$TOOLS_DIR/grpcurl-$GRPCURL_VERSION"
+  if [ ! -x "$IGNITE_GRPCURL" ]; then
+    echo "==> installing grpcurl $GRPCURL_VERSION (gRPC end-to-end tests)"
+    mkdir -p "$TOOLS_DIR"
+    local gobin
+    gobin="$(mktemp -d)"
+    GOBIN="$gobin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+    mv "$gobin/grpcurl" "$IGNITE_GRPCURL"
+    rmdir "$gobin"
   fi
 }
 

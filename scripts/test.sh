@@ -3,6 +3,7 @@
 # and the end-to-end tests (real ignited, real CLI, real Go toolchain), all through ctest.
 source "$(dirname "$0")/lib.sh"
 install_missing
+install_test_tools
 build_all
 cd "$BUILD_DIR"
 ctest --output-on-failure --timeout 1200 -j "$(nproc)" "$@"

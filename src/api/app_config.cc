@@ -32,7 +32,7 @@ Result<std::vector<std::string>> ConfigFieldsInBody(std::string_view json) {
   for (const auto& [key, value] : body.items()) {
     const FieldDescriptor* f = FindField(d, key);
     if (f == nullptr) return InvalidArgument(fmt::format("unknown field \"{}\" in the request body", key));
-    if (f->name() == "organization_name" || f->name() == "app_name") continue;
+    if (f->name() == "organization_name" || f->name() == "app_name" || f->name() == "update_mask") continue;
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_map() && value.is_object()) {
       for (const auto& [sub, unused] : value.items()) {
         const FieldDescriptor* sf = FindField(f->message_type(), sub);
@@ -42,6 +42,30 @@ Result<std::vector<std::string>> ConfigFieldsInBody(std::string_view json) {
     } else {
       out.push_back(f->name());
     }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ConfigFieldsInMask(const google::protobuf::FieldMask& mask) {
+  std::vector<std::string> out;
+  const Descriptor* d = pb::UpdateAppConfigRequest::descriptor();
+  for (const std::string& path : mask.paths()) {
+    const size_t dot = path.find('.');
+    const FieldDescriptor* f = FindField(d, path.substr(0, dot));
+    const bool config = f != nullptr && f->name() != "organization_name" && f->name() != "app_name" &&
+                        f->name() != "update_mask";
+    const bool nested_ok = dot == std::string::npos ||
+                           (config && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_map() &&
+                            path.find('.', dot + 1) == std::string::npos &&
+                            FindField(f->message_type(), path.substr(dot + 1)) != nullptr);
+    if (!config || !nested_ok) {
+      return InvalidArgument(fmt::format(
+          "update_mask names \"{}\", which is not a config field of UpdateAppConfigRequest; use proto field "
+          "paths such as resource_tier, limits.memory_mb, scaling.max_replicas, env",
+          path));
+    }
+    out.push_back(dot == std::string::npos ? f->name()
+                                           : f->name() + "." + FindField(f->message_type(), path.substr(dot + 1))->name());
   }
   return out;
 }

@@ -18,6 +18,10 @@ namespace ignite::api {
 // InvalidArgument for a body that is not a JSON object or a key that is no field.
 Result<std::vector<std::string>> ConfigFieldsInBody(std::string_view json);
 
+// The config fields an update_mask names (proto or JSON names, one level of nesting), in the form
+// ConfigFieldsInBody returns. InvalidArgument naming a path that is not a config field.
+Result<std::vector<std::string>> ConfigFieldsInMask(const google::protobuf::FieldMask& mask);
+
 // Copies the fields named by `fields` (as ConfigFieldsInBody returns them) from `req` into `spec`; the rest
 // of `spec` is untouched. A given `env` replaces the whole map; storage_mode UNSPECIFIED means PERSISTENT.
 void ApplyConfigFields(const ::dodil::ignite::v1::UpdateAppConfigRequest& req, const std::vector<std::string>& fields,

@@ -134,6 +134,16 @@ Result<pb::InvokeAsyncResponse> AsyncInvoker::InvokeAsync(const Principal& p, co
     return FailedPrecondition(fmt::format(
         "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", app_id, app_id));
   }
+  if (const auto& check = route->second.input_check) {
+    // The app's input schema: a payload that does not match is refused now, not as a failed execution.
+    if (call.payload.size() > check->max_bytes()) {
+      return InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input schema "
+                                         "accepts",
+                                         check->max_bytes()));
+    }
+    IGNITE_RETURN_IF_ERROR(check->Check(call.payload));
+  }
+  call.check_input = false;
   const uint64_t payload_bytes = call.payload.size();
   {
     std::lock_guard<std::mutex> lock(mu_);

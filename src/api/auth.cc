@@ -10,7 +10,8 @@ namespace ignite::api {
 namespace {
 constexpr auto kCacheTtl = std::chrono::seconds(60);
 const char kHowToFix[] =
-    "pass a token with --token or DODIL_TOKEN, or use the CLI on the machine where ignited created its config";
+    "pass a token with --token or DODIL_TOKEN, log in with `dodil login <service_account_id> <secret>`, or use "
+    "the CLI on the machine where ignited created its config";
 }  // namespace
 
 Authenticator::Authenticator(store::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
@@ -45,6 +46,11 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
   std::string token(header.substr(kBearer.size()));
   if (auto p = Cached(token)) return std::move(*p);
   int64_t now = clock_->NowUnixMs();
+  uint64_t forgets_before;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    forgets_before = forgets_;
+  }
   // ign_<id>_<secret>
   auto bad = [] { return Unauthenticated("invalid token; " + std::string(kHowToFix)); };
   if (token.rfind("ign_", 0) != 0) return bad();
@@ -66,8 +72,9 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
   }
   auto org = store_->GetOrgById(rec->org_id);
   if (!org.ok()) return Unauthenticated("token's organization no longer exists");
-  Principal p{id, org->id, org->name, rec->role};
+  Principal p{id, org->id, org->name, rec->role, rec->service_account_id, rec->expires_at_ms};
   std::lock_guard<std::mutex> l(mu_);
+  if (forgets_ != forgets_before) return p;  // a service account went meanwhile: its row may be gone now
   if (cache_.size() > 10000) cache_.clear();
   cache_[token] = CacheEntry{p, rec->expires_at_ms, clock_->Now()};
   return p;
@@ -76,17 +83,38 @@ Result<Principal> Authenticator::Authenticate(std::string_view header) {
 Result<std::string> Authenticator::IssueToken(const std::string& org_id, const std::string& role,
                                               const std::string& description, std::chrono::seconds ttl) {
   store::TokenRecord t;
-  t.id = RandomHex(8);
-  std::string secret = RandomHex(24);
   t.org_id = org_id;
   t.role = role;
+  t.description = description;
+  IGNITE_ASSIGN_OR_RETURN(IssuedToken issued, Issue(std::move(t), ttl));
+  return std::move(issued.bearer);
+}
+
+Result<IssuedToken> Authenticator::IssueServiceAccountToken(const store::ServiceAccountRecord& account,
+                                                            std::chrono::seconds ttl) {
+  store::TokenRecord t;
+  t.org_id = account.org_id;
+  t.role = account.role;
+  t.description = "issued to service account " + account.name;
+  t.service_account_id = account.id;
+  return Issue(std::move(t), ttl);
+}
+
+Result<IssuedToken> Authenticator::Issue(store::TokenRecord t, std::chrono::seconds ttl) {
+  t.id = RandomHex(8);
+  std::string secret = RandomHex(24);
   t.salt = RandomHex(16);
   t.secret_hash = Sha256Hex(t.salt + secret);
-  t.description = description;
   t.created_at_ms = clock_->NowUnixMs();
   t.expires_at_ms = ttl.count() == 0 ? 0 : t.created_at_ms + ttl.count() * 1000;
   IGNITE_RETURN_IF_ERROR(store_->PutToken(t));
-  return "ign_" + t.id + "_" + secret;
+  return IssuedToken{"ign_" + t.id + "_" + secret, t.id, t.expires_at_ms};
+}
+
+void Authenticator::ForgetServiceAccount(std::string_view id) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++forgets_;
+  std::erase_if(cache_, [&](const auto& kv) { return kv.second.principal.service_account_id == id; });
 }
 
 }  // namespace ignite::api

@@ -1,6 +1,8 @@
 // Authenticator: bearer tokens. A token is "ign_<id>_<secret>"; the store keeps only a salted sha256 of the
 // secret, looked up by id. Verified tokens are cached briefly in memory so invocations do not hit the
-// database on every call. Thread-safe.
+// database on every call (for at most 60 s: a token deleted by another process, or its service account, keeps
+// working on this one until its cache entry ages out; deletions through this Authenticator take effect at
+// once). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,15 @@ struct Principal {
   std::string org_id;
   std::string org_name;
   std::string role;  // "admin", "app-developer", "app-viewer"
+  std::string service_account_id;  // set when the token was issued from a service account
+  int64_t expires_at_ms = 0;       // 0 = never
+};
+
+// A token just issued: the bearer string (the only time its secret exists in the clear) and its expiry.
+struct IssuedToken {
+  std::string bearer;
+  std::string token_id;
+  int64_t expires_at_ms = 0;  // 0 = never
 };
 
 class Authenticator {
@@ -35,8 +46,15 @@ class Authenticator {
   // ttl 0 = never expires.
   Result<std::string> IssueToken(const std::string& org_id, const std::string& role, const std::string& description,
                                  std::chrono::seconds ttl);
+  // A token carrying `account`'s org and role and its id, expiring after `ttl` (> 0). NotFound when the account
+  // was deleted meanwhile (the store refuses the token).
+  Result<IssuedToken> IssueServiceAccountToken(const store::ServiceAccountRecord& account, std::chrono::seconds ttl);
+  // Drops cached tokens of service account `id` (call after deleting it, whose tokens the store deleted), and
+  // keeps lookups already in flight from caching what they read before the delete.
+  void ForgetServiceAccount(std::string_view id);
 
  private:
+  Result<IssuedToken> Issue(store::TokenRecord t, std::chrono::seconds ttl);
   // The cached principal of a still-valid token, or nullopt.
   std::optional<Principal> Cached(const std::string& token);
   struct CacheEntry {
@@ -48,6 +66,7 @@ class Authenticator {
   const Clock* clock_;
   std::mutex mu_;
   std::map<std::string, CacheEntry> cache_;  // guarded by mu_; keyed by the whole bearer string
+  uint64_t forgets_ = 0;                     // guarded by mu_; ForgetServiceAccount calls so far
 };
 
 }  // namespace ignite::api

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/app_config.h"
+#include "api/json_schema.h"
 #include "common/ids.h"
 #include "common/names.h"
 
@@ -22,6 +23,8 @@ constexpr uint32_t kMaxTimeoutSecs = 900;
 constexpr uint32_t kDefaultListLimit = 100;
 constexpr uint32_t kDefaultIdleTimeoutSecs = 300;
 constexpr uint32_t kMaxListLimit = 1000;
+constexpr int64_t kDefaultStatsWindowMs = 24 * 60 * 60 * 1000;
+constexpr uint32_t kMaxEvents = 1000;
 
 struct Tier {
   uint32_t memory_mb;
@@ -67,6 +70,17 @@ Status ValidateConfig(const pb::AppMeta& m) {
                                        "max_replicas; lower --reserved or raise --max-replicas",
                                        m.scaling().reserved(), max_replicas));
   }
+  if (m.storage_mode() == pb::STORAGE_MODE_TTL && m.ttl_secs() == 0) {
+    return InvalidArgument("storage mode TTL needs ttl_secs (how long stored data lives), e.g. {\"storageMode\": "
+                           "\"STORAGE_MODE_TTL\", \"ttlSecs\": 3600}");
+  }
+  if (m.storage_mode() != pb::STORAGE_MODE_TTL && m.ttl_secs() != 0) {
+    return InvalidArgument("ttl_secs applies only to storage mode STORAGE_MODE_TTL; set storageMode to "
+                           "STORAGE_MODE_TTL or drop ttlSecs");
+  }
+  // Schemas are checked (and compiled) once here, so routes can trust them.
+  IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(m.input_schema(), "input_schema").status());
+  IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(m.output_schema(), "output_schema").status());
   static const std::regex kEnvKey("[A-Za-z_][A-Za-z0-9_]*");
   for (const auto& [k, v] : m.env()) {
     if (!std::regex_match(k, kEnvKey)) {
@@ -77,6 +91,20 @@ Status ValidateConfig(const pb::AppMeta& m) {
     }
   }
   return OkStatus();
+}
+
+// The payload check of the draft and version tests, before anything is built or started: `spec` is the
+// serialized AppMeta whose input schema applies.
+Status CheckPayload(const std::string& spec_bytes, const std::string& payload) {
+  pb::AppMeta spec;
+  spec.ParseFromString(spec_bytes);
+  IGNITE_ASSIGN_OR_RETURN(auto schema, CompileOptionalSchema(spec.input_schema(), "input_schema"));
+  if (!schema) return OkStatus();
+  if (payload.size() > schema->max_bytes()) {
+    return InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input schema accepts",
+                                       schema->max_bytes()));
+  }
+  return schema->Check(payload);
 }
 
 std::string RuntimeName(const pb::Runtime& r) {
@@ -187,9 +215,6 @@ pb::AppMeta ComputeService::ToAppMeta(const Principal& p, const store::AppRecord
 Result<pb::CreateAppResponse> ComputeService::CreateApp(const Principal& p, const pb::CreateAppRequest& req) {
   IGNITE_RETURN_IF_ERROR(CheckOrg(p, req.organization_name()));
   IGNITE_RETURN_IF_ERROR(ValidateAppName(req.name()));
-  if (req.has_code()) {
-    return Unimplemented("creating an app with inline code is not supported yet; create it, then `draft save`");
-  }
   pb::AppMeta spec;
   *spec.mutable_runtime() = req.runtime();
   spec.set_resource_tier(req.resource_tier());
@@ -221,6 +246,21 @@ Result<pb::CreateAppResponse> ComputeService::CreateApp(const Principal& p, cons
   }
   IGNITE_RETURN_IF_ERROR(st);
   pb::CreateAppResponse resp;
+  if (req.has_code()) {
+    // CreateApp + SaveDraft in one call, all or nothing: code that SaveDraft refuses removes the new app again.
+    pb::SaveDraftRequest save;
+    save.set_organization_name(req.organization_name());
+    save.set_app_name(req.name());
+    *save.mutable_code() = req.code();
+    auto saved = SaveDraft(p, save);
+    if (!saved.ok()) {
+      if (Status del = deps_.store->DeleteApp(p.org_id, rec.name); !del.ok()) {
+        spdlog::error("removing {}/{} after its inline code was refused: {}", p.org_name, rec.name, del.message());
+      }
+      return saved.status();
+    }
+    *resp.mutable_draft() = saved->draft();
+  }
   *resp.mutable_app() = ToAppMeta(p, rec);
   resp.set_app_id(resp.app().id());
   resp.set_deployment_state(resp.app().deployment_state());
@@ -254,6 +294,10 @@ Result<pb::UpdateAppConfigResponse> ComputeService::UpdateAppConfig(const Princi
     IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, rec, v));
   }
   spdlog::info("{}/{} config updated ({} field(s))", p.org_name, rec.name, fields.size());
+  std::string names;
+  for (const auto& f : fields) names += (names.empty() ? "" : ", ") + f;
+  Event(p.org_name + "/" + rec.name, runtime::event::kConfigUpdated, rec.active_version,
+        fmt::format("config updated: {}", names.empty() ? "(no fields)" : names));
   pb::UpdateAppConfigResponse resp;
   *resp.mutable_app() = ToAppMeta(p, rec);
   return resp;
@@ -308,6 +352,7 @@ Result<pb::DeleteAppResponse> ComputeService::DeleteApp(const Principal& p, cons
     }
   }
   deps_.logs->Remove(app_id);
+  if (deps_.events) deps_.events->Remove(app_id);
   pb::DeleteAppResponse resp;
   resp.set_app_id(app_id);
   return resp;
@@ -316,6 +361,8 @@ Result<pb::DeleteAppResponse> ComputeService::DeleteApp(const Principal& p, cons
 Result<pb::SaveDraftResponse> ComputeService::SaveDraft(const Principal& p, const pb::SaveDraftRequest& req) {
   IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
   if (!req.has_code()) return InvalidArgument("missing \"code\": send {\"code\": {\"compile\": {\"sourceCode\": <base64>}}}");
+  IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(req.input_schema(), "input_schema").status());
+  IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(req.output_schema(), "output_schema").status());
   if (req.code().has_image()) {
     return Unimplemented("container image sources are not supported yet; use the compile path (code.compile)");
   }
@@ -356,7 +403,14 @@ Result<pb::SaveDraftResponse> ComputeService::SaveDraft(const Principal& p, cons
     spec.ParseFromString(app.spec);
     if (!req.input_schema().empty()) spec.set_input_schema(req.input_schema());
     if (!req.output_schema().empty()) spec.set_output_schema(req.output_schema());
-    IGNITE_RETURN_IF_ERROR(deps_.store->UpdateAppSpec(p.org_id, app.name, spec.SerializeAsString(), now));
+    app.spec = spec.SerializeAsString();
+    app.updated_at_ms = now;
+    IGNITE_RETURN_IF_ERROR(deps_.store->UpdateAppSpec(p.org_id, app.name, app.spec, now));
+    if (app.active_version > 0) {
+      // The schemas are app config: the serving route checks payloads against the new input schema at once.
+      IGNITE_ASSIGN_OR_RETURN(auto v, deps_.store->GetVersion(p.org_id, app.name, app.active_version));
+      IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, app, v));
+    }
   }
   pb::GetDraftInfoRequest info_req;
   info_req.set_organization_name(req.organization_name());
@@ -441,6 +495,7 @@ Result<ComputeService::BuildRef> ComputeService::StartBuild(const Principal& p, 
     opts.on_log = [&job](std::string_view line) { job.Log(line); };
     opts.cancel = job.cancel_flag();
     spdlog::info("build {} of {}/{} started", b.id, org_name, app);
+    Event(org_name + "/" + app, runtime::event::kBuildStarted, 0, fmt::format("build {} started", b.id));
     IGNITE_ASSIGN_OR_RETURN(auto out, build::BuildGo(options_.go, code, file_name, opts));
     IGNITE_ASSIGN_OR_RETURN(outcome->artifact_hash, deps_.blobs->PutFile(out.binary_path, /*executable=*/true));
     outcome->artifact_size = static_cast<int64_t>(out.binary_size);
@@ -464,6 +519,10 @@ Result<ComputeService::BuildRef> ComputeService::StartBuild(const Principal& p, 
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
     spdlog::info("build {} of {}/{} {}", b.id, org_name, app, st.ok() ? "succeeded" : st.ToString());
+    Event(org_name + "/" + app, st.ok() ? runtime::event::kBuildSucceeded : runtime::event::kBuildFailed, 0,
+          st.ok() ? fmt::format("build {} succeeded", b.id)
+                  : fmt::format("build {} {}: {}", b.id, st.code() == StatusCode::kCancelled ? "was cancelled" : "failed",
+                                st.message()));
   };
   return BuildRef{b.id, builds_.Submit(b.id, std::move(run), std::move(finish))};
 }
@@ -507,6 +566,12 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
   r.allow_unauthenticated = spec.allow_unauthenticated();
+  if (auto schema = CompileOptionalSchema(spec.input_schema(), "input_schema"); schema.ok()) {
+    r.input_check = *schema;
+  } else {
+    // Stored configs were validated; only a schema stored before validation existed can land here.
+    spdlog::warn("{}: input schema ignored: {}", r.app_id, schema.status().message());
+  }
   if (spec.max_concurrency() > 0) r.spec.max_concurrency = static_cast<int>(spec.max_concurrency());
   if (spec.scaling().max_replicas() > 0) r.spec.max_replicas = static_cast<int>(spec.scaling().max_replicas());
   r.spec.idle_timeout = std::chrono::seconds(spec.scaling().idle_timeout_secs() ? spec.scaling().idle_timeout_secs()
@@ -542,6 +607,8 @@ Result<pb::PublishDraftResponse> ComputeService::PublishDraft(const Principal& p
   v.version = number;
   IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, app, v));
   spdlog::info("{}/{} version {} published and active", p.org_name, app.name, number);
+  Event(p.org_name + "/" + app.name, runtime::event::kVersionPublished, number,
+        fmt::format("version {} published and active (build {})", number, build.id));
   pb::PublishDraftResponse resp;
   resp.set_version(number);
   *resp.mutable_version_info() = ToVersionInfo(v, number);
@@ -590,6 +657,8 @@ Result<pb::RollbackAppResponse> ComputeService::RollbackApp(const Principal& p, 
   IGNITE_RETURN_IF_ERROR(deps_.store->SetActiveVersion(p.org_id, app.name, req.version()));
   IGNITE_RETURN_IF_ERROR(Route(p.org_id, p.org_name, app, *v));
   spdlog::info("{}/{} rolled back from version {} to {}", p.org_name, app.name, app.active_version, req.version());
+  Event(p.org_name + "/" + app.name, runtime::event::kVersionRolledBack, req.version(),
+        fmt::format("rolled back from version {} to {}", app.active_version, req.version()));
   pb::RollbackAppResponse resp;
   resp.set_active_version(req.version());
   resp.set_previous_version(app.active_version);
@@ -598,20 +667,32 @@ Result<pb::RollbackAppResponse> ComputeService::RollbackApp(const Principal& p, 
 
 Result<gateway::InvokeResult> ComputeService::Invoke(const Principal& p, const std::string& org, const std::string& app,
                                                      gateway::InvokeCall call, const gateway::InvokeSink* sink) {
-  IGNITE_RETURN_IF_ERROR(CheckOrg(p, org));
+  IGNITE_RETURN_IF_ERROR(CheckInvoke(p, org));
   call.app_id = org + "/" + app;
   auto result = deps_.invoker->Invoke(std::move(call), sink);
   if (!result.ok() && result.status().code() == StatusCode::kFailedPrecondition) {
     // Not routed: say whether the app is missing or just unpublished (only this error path reads the store).
-    IGNITE_RETURN_IF_ERROR(LoadApp(p, org, app).status());
+    IGNITE_RETURN_IF_ERROR(WhyNotRouted(p, org, app, result.status()));
   }
   return result;
 }
 
-Status ComputeService::CheckInvoke(const Principal& p, const std::string& org) const { return CheckOrg(p, org); }
+// Apps of the `public` organization are invocable by a token of any organization (decisions.md); everything
+// else only by the app's own organization.
+Status ComputeService::CheckInvoke(const Principal& p, const std::string& org) const {
+  return org == kPublicOrg ? OkStatus() : CheckOrg(p, org);
+}
 
 Status ComputeService::WhyNotRouted(const Principal& p, const std::string& org, const std::string& app,
                                     Status not_routed) {
+  if (org == kPublicOrg && p.org_name != org) {
+    // Another org's caller of a public app: whether it exists, without the rights LoadApp checks.
+    auto public_org = deps_.store->GetOrgByName(org);
+    if (!public_org.ok() || deps_.store->GetApp(public_org->id, app).status().code() == StatusCode::kNotFound) {
+      return NotFound(fmt::format("app {}/{} does not exist", org, app));
+    }
+    return not_routed;
+  }
   IGNITE_RETURN_IF_ERROR(LoadApp(p, org, app).status());
   return not_routed;
 }
@@ -759,6 +840,9 @@ Result<gateway::InvokeResult> ComputeService::TestDraft(const Principal& p, cons
                                                         const std::string& app, gateway::InvokeCall call,
                                                         const gateway::InvokeSink* sink) {
   IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, org, app));
+  IGNITE_RETURN_IF_ERROR(CheckPayload(rec.spec, call.payload));
+  call.check_input = false;
+  call.count = false;
   IGNITE_ASSIGN_OR_RETURN(auto build, BuildDraft(p, app));
   // Draft instances are keyed by artifact, so re-testing the same code reuses a warm instance and testing
   // new code retires the previous draft instance.
@@ -784,6 +868,10 @@ Result<gateway::InvokeResult> ComputeService::TestAppVersion(const Principal& p,
                                 version, org, app));
   }
   if (!v.ok()) return v.status();
+  // The version's own config (its snapshot) decides the input schema, as it decides everything else here.
+  IGNITE_RETURN_IF_ERROR(CheckPayload(v->spec, call.payload));
+  call.check_input = false;
+  call.count = false;
   // The same key as the route of an active version, so testing the active version reuses its instances.
   std::string key = fmt::format("{}/{}@{}", org, app, version);
   store::AppRecord snapshot = rec;
@@ -933,6 +1021,127 @@ Status ComputeService::StreamAppLogs(const Principal& p, const pb::StreamAppLogs
     for (const auto& l : batch) {
       auto line = to_proto(l);
       if (!send(&line)) return OkStatus();
+    }
+  }
+}
+
+void ComputeService::Event(const std::string& app_id, std::string_view type, uint32_t version, std::string message) {
+  if (!deps_.events) return;
+  runtime::AppEvent e;
+  e.type = std::string(type);
+  e.version = version;
+  e.message = std::move(message);
+  deps_.events->Emit(app_id, std::move(e));
+}
+
+Result<pb::GetExecutionStatsResponse> ComputeService::GetExecutionStats(const Principal& p,
+                                                                        const pb::GetExecutionStatsRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  if (req.since_ms() < 0) return InvalidArgument("since_ms must be a Unix time in milliseconds (or 0 for 24 hours ago)");
+  const int64_t now = deps_.clock->NowUnixMs();
+  pb::GetExecutionStatsResponse resp;
+  resp.set_app_id(req.organization_name() + "/" + app.name);
+  resp.set_since_ms(std::max(req.since_ms() == 0 ? now - kDefaultStatsWindowMs : req.since_ms(), app.created_at_ms));
+  resp.set_until_ms(now + 1);
+  if (!deps_.invocations) return resp;
+  // Invocations that finished before this call are counted, even those not yet saved by the writer.
+  IGNITE_RETURN_IF_ERROR(deps_.invocations->Flush());
+  IGNITE_ASSIGN_OR_RETURN(auto stats,
+                          deps_.store->InvocationStatsFor(p.org_id, resp.app_id(), resp.since_ms(), resp.until_ms()));
+  resp.set_total(stats.total);
+  resp.set_succeeded(stats.succeeded);
+  resp.set_failed(stats.total - stats.succeeded);
+  resp.set_error_rate(stats.total ? static_cast<double>(stats.total - stats.succeeded) / static_cast<double>(stats.total)
+                                  : 0.0);
+  resp.set_p50_duration_ms(stats.p50_ms);
+  resp.set_p95_duration_ms(stats.p95_ms);
+  resp.set_p99_duration_ms(stats.p99_ms);
+  resp.set_max_duration_ms(stats.max_ms);
+  resp.set_mean_duration_ms(stats.mean_ms);
+  resp.set_cold_starts(stats.cold_starts);
+  return resp;
+}
+
+namespace {
+
+pb::AppEvent ToProto(const runtime::AppEvent& e) {
+  pb::AppEvent out;
+  out.set_timestamp_ms(e.timestamp_ms);
+  out.set_type(e.type);
+  out.set_replica_id(e.replica_id);
+  out.set_version(e.version);
+  out.set_message(e.message);
+  return out;
+}
+
+}  // namespace
+
+Result<pb::GetAppEventsResponse> ComputeService::GetAppEvents(const Principal& p, const pb::GetAppEventsRequest& req) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  pb::GetAppEventsResponse resp;
+  if (!deps_.events) return resp;
+  uint32_t limit = req.limit() == 0 ? kMaxEvents : std::min(req.limit(), kMaxEvents);
+  for (const auto& e : deps_.events->Read(req.organization_name() + "/" + app.name, limit, req.replica_id())) {
+    *resp.add_events() = ToProto(e);
+  }
+  return resp;
+}
+
+Status ComputeService::StreamAppEvents(const Principal& p, const pb::StreamAppEventsRequest& req,
+                                       const std::function<bool(const pb::AppEvent*)>& send) {
+  IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
+  if (!deps_.events) return Unavailable("app events are not kept by this server");
+  struct Queue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<runtime::AppEvent> events;  // guarded by mu; bounded by the producers' rate, at most kMaxEvents
+    size_t dropped = 0;                    // guarded by mu
+  };
+  auto queue = std::make_shared<Queue>();
+  const std::string replica = req.replica_id();
+  uint32_t tail = req.tail() == 0 ? 100 : std::min(req.tail(), kMaxEvents);
+  auto followed = deps_.events->Follow(req.organization_name() + "/" + app.name, tail, replica,
+                                       [queue, replica](const runtime::AppEvent& e) {
+                                         if (!replica.empty() && e.replica_id != replica) return;
+                                         std::lock_guard<std::mutex> lock(queue->mu);
+                                         if (queue->events.size() >= kMaxEvents) {
+                                           ++queue->dropped;
+                                           return;
+                                         }
+                                         queue->events.push_back(e);
+                                         queue->cv.notify_one();
+                                       });
+  struct Unfollow {
+    runtime::AppEventLog* events;
+    uint64_t id;
+    ~Unfollow() { events->Unfollow(id); }
+  } unfollow{deps_.events, followed.id};
+  for (const auto& e : followed.tail) {
+    auto event = ToProto(e);
+    if (!send(&event)) return OkStatus();
+  }
+  if (!send(nullptr)) return OkStatus();  // the head goes out now, even when nothing happens
+  for (;;) {
+    std::deque<runtime::AppEvent> batch;
+    size_t dropped;
+    {
+      std::unique_lock<std::mutex> lock(queue->mu);
+      queue->cv.wait_for(lock, std::chrono::seconds(1), [&] { return !queue->events.empty(); });
+      batch.swap(queue->events);
+      dropped = std::exchange(queue->dropped, 0);
+    }
+    if (shutting_down_) return Unavailable("ignited is stopping; follow the events again once it is back");
+    if (dropped > 0) {
+      pb::AppEvent note;
+      note.set_timestamp_ms(deps_.clock->NowUnixMs());
+      note.set_type("EVENTS_DROPPED");
+      note.set_message(fmt::format("{} events were dropped because this reader fell behind", dropped));
+      if (!send(&note)) return OkStatus();
+    }
+    if (batch.empty() && !send(nullptr)) return OkStatus();
+    for (const auto& e : batch) {
+      auto event = ToProto(e);
+      if (!send(&event)) return OkStatus();
     }
   }
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/invocation_stats.h"
 #include "archive/archive.h"
 #include "blob/blob_store.h"
 #include "build/build_queue.h"
@@ -22,6 +23,7 @@
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 #include "gateway/invoker.h"
 #include "gateway/route_table.h"
+#include "runtime/app_events.h"
 #include "runtime/instance_manager.h"
 #include "runtime/log_collector.h"
 #include "store/store.h"
@@ -47,6 +49,8 @@ struct Deps {
   const gateway::Invoker* invoker;
   runtime::LogCollector* logs;
   const Clock* clock;
+  InvocationRecorder* invocations = nullptr;  // GetExecutionStats (nullptr: it answers zeros)
+  runtime::AppEventLog* events = nullptr;     // GetAppEvents/StreamAppEvents and build/publish events
 };
 
 class ComputeService {
@@ -107,6 +111,15 @@ class ComputeService {
   // before the first send: those of GetAppLogs.
   Status StreamAppLogs(const Principal& p, const pb::StreamAppLogsRequest& req,
                        const std::function<bool(const pb::LogLine*)>& send);
+  // Aggregates over the app's invocations since req.since_ms (0: the last 24 hours), never counting those before
+  // the app was created (a re-created app starts from zero). Reads the store after saving what is pending.
+  Result<pb::GetExecutionStatsResponse> GetExecutionStats(const Principal& p, const pb::GetExecutionStatsRequest& req);
+  // The app's newest lifecycle events (memory only; see runtime/app_events.h).
+  Result<pb::GetAppEventsResponse> GetAppEvents(const Principal& p, const pb::GetAppEventsRequest& req);
+  // Like StreamAppLogs, for events: the newest `tail`, then each new event; send(nullptr) is an idle tick about
+  // once a second. Ends when `send` returns false, or with Unavailable once BeginShutdown was called.
+  Status StreamAppEvents(const Principal& p, const pb::StreamAppEventsRequest& req,
+                         const std::function<bool(const pb::AppEvent*)>& send);
   // Streams that follow something open-ended (app logs) end soon after this, so a drain is not held up.
   void BeginShutdown() { shutting_down_ = true; }
 
@@ -129,6 +142,8 @@ class ComputeService {
   // Points traffic for the app at `version` and retires the instances of the version it replaces.
   Status Route(const std::string& org_id, const std::string& org_name, const store::AppRecord& app,
                const store::VersionRecord& version);
+  // Sends an app event when there is an event log.
+  void Event(const std::string& app_id, std::string_view type, uint32_t version, std::string message);
 
   ServiceOptions options_;
   std::atomic<bool> shutting_down_{false};

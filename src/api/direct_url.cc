@@ -10,6 +10,7 @@
 
 #include "api/on_loop.h"
 #include "api/roles.h"
+#include "common/names.h"
 #include "http/server.h"
 
 namespace ignite::api {
@@ -106,6 +107,7 @@ void DirectUrl::Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http:
     call.app_id = route->app_id;
     call.method = method;
     call.target = std::string(req->raw.target());
+    call.check_input = false;  // any method and path: not "the payload" an input schema describes
     for (const auto& f : req->raw) call.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     gateway::StreamSink sink;
     sink.on_head = [ex, route, head_only = method == "HEAD"](const gateway::InvokeResult& head) {
@@ -139,7 +141,7 @@ void DirectUrl::Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http:
                      [ex, target = *target, proceed = std::move(proceed)](Result<Principal> p) {
                        if (!p.ok()) return ex->Respond(http::ErrorResponse(p.status()));
                        if (Status st = CheckRole(*p, "Invoke"); !st.ok()) return ex->Respond(http::ErrorResponse(st));
-                       if (p->org_name != target.org && target.org != "public") {
+                       if (p->org_name != target.org && target.org != kPublicOrg) {
                          return ex->Respond(http::ErrorResponse(PermissionDenied(fmt::format(
                              "your token belongs to organization \"{}\"; {}/{} can be called only by its own "
                              "organization",

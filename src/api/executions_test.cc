@@ -43,6 +43,12 @@ class RecordingStore : public store::Store {
   Result<int> FailUnfinishedExecutions(std::string_view reason, int64_t now_ms) override {
     return inner_->FailUnfinishedExecutions(reason, now_ms);
   }
+  Status PutInvocations(const std::vector<store::InvocationRecord>& r) override { return inner_->PutInvocations(r); }
+  Result<store::InvocationStats> InvocationStatsFor(std::string_view o, std::string_view a, int64_t f,
+                                                    int64_t t) override {
+    return inner_->InvocationStatsFor(o, a, f, t);
+  }
+  Result<int> DeleteInvocationsBefore(int64_t ms) override { return inner_->DeleteInvocationsBefore(ms); }
 
   std::vector<size_t> Batches() {
     std::lock_guard<std::mutex> l(mu_);
@@ -57,6 +63,17 @@ class RecordingStore : public store::Store {
   Result<std::vector<store::OrgRecord>> ListOrgs() override { return inner_->ListOrgs(); }
   Status PutToken(const store::TokenRecord& t) override { return inner_->PutToken(t); }
   Result<store::TokenRecord> GetToken(std::string_view id) override { return inner_->GetToken(id); }
+  Result<int> DeleteTokensExpiredBefore(int64_t ms) override { return inner_->DeleteTokensExpiredBefore(ms); }
+  Status CreateServiceAccount(const store::ServiceAccountRecord& a) override { return inner_->CreateServiceAccount(a); }
+  Result<store::ServiceAccountRecord> GetServiceAccount(std::string_view id) override {
+    return inner_->GetServiceAccount(id);
+  }
+  Result<std::vector<store::ServiceAccountRecord>> ListServiceAccounts(std::string_view o) override {
+    return inner_->ListServiceAccounts(o);
+  }
+  Result<int> DeleteServiceAccount(std::string_view o, std::string_view id) override {
+    return inner_->DeleteServiceAccount(o, id);
+  }
   Status CreateApp(const store::AppRecord& a) override { return inner_->CreateApp(a); }
   Result<store::AppRecord> GetApp(std::string_view o, std::string_view n) override { return inner_->GetApp(o, n); }
   Result<std::vector<store::AppRecord>> ListApps(std::string_view o, std::string_view a, size_t l) override {

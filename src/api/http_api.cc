@@ -196,6 +196,39 @@ void HttpApi::StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder 
   });
 }
 
+// As StreamAppLogs, for the app's lifecycle events.
+void HttpApi::StreamAppEvents(std::shared_ptr<http::Request> req, http::Responder respond) {
+  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
+    std::shared_ptr<http::BodyStream> body;
+    int idle_ticks = 0;
+    auto send = [&](const pb::AppEvent* event) {
+      if (!body) {
+        body = std::make_shared<http::BodyStream>();
+        http::Response r;
+        r.content_type = "application/x-ndjson";
+        r.stream = body;
+        respond(std::move(r));
+      }
+      if (event) return body->Push("{\"result\":" + MessageToJson(*event) + "}\n");
+      if (++idle_ticks % 15 == 0) return body->Push("\n");
+      return !body->aborted();
+    };
+    auto run = [&]() -> Status {
+      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
+      IGNITE_RETURN_IF_ERROR(CheckRole(p, "StreamAppEvents"));
+      pb::StreamAppEventsRequest msg;
+      IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
+      IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
+      IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
+      return service_->StreamAppEvents(p, msg, send);
+    };
+    Status st = run();
+    if (!body) return respond(http::ErrorResponse(st));
+    if (!st.ok()) body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(st).body));
+    body->Close();
+  });
+}
+
 void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond) {
   boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
     std::shared_ptr<http::BodyStream> body;
@@ -266,12 +299,20 @@ void HttpApi::Register(http::Router* router) {
               [this](std::shared_ptr<http::Request> req, http::Responder respond) {
                 StreamAppLogs(std::move(req), std::move(respond));
               }, "StreamAppLogs");
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/events", "GetAppEvents", &S::GetAppEvents);
+  router->Add("GET", "/v1/ignite/app/{organization_name}/{app_name}/events/stream",
+              [this](std::shared_ptr<http::Request> req, http::Responder respond) {
+                StreamAppEvents(std::move(req), std::move(respond));
+              }, "StreamAppEvents");
+  Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/stats/executions", "GetExecutionStats",
+        &S::GetExecutionStats);
   UnaryWith<pb::UpdateAppConfigRequest, pb::UpdateAppConfigResponse>(
       router, "PATCH", "/v1/ignite/app/{organization_name}/{app_name}/config", "UpdateAppConfig",
       [this](const Principal& p, const pb::UpdateAppConfigRequest& msg, const http::Request& req)
           -> Result<pb::UpdateAppConfigResponse> {
-        // The body was parsed into `msg` already; its keys say which fields to replace.
-        IGNITE_ASSIGN_OR_RETURN(auto fields, ConfigFieldsInBody(req.raw.body()));
+        // The body was parsed into `msg` already; its update_mask, or else its keys, say which fields to replace.
+        IGNITE_ASSIGN_OR_RETURN(auto fields, msg.update_mask().paths_size() > 0 ? ConfigFieldsInMask(msg.update_mask())
+                                                                                 : ConfigFieldsInBody(req.raw.body()));
         return service_->UpdateAppConfig(p, msg, fields);
       });
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/state", "GetAppState", &S::GetAppState);

@@ -32,6 +32,7 @@ class HttpApi {
   void InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn);
   void Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> exchange);
   void StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder respond);
+  void StreamAppEvents(std::shared_ptr<http::Request> req, http::Responder respond);
   void StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond);
 
   ComputeService* service_;

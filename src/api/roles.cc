@@ -16,6 +16,9 @@ const std::map<std::string_view, Role>& Table() {
       {"ListAppReplicas", Role::kViewer},
       {"GetAppLogs", Role::kViewer},
       {"StreamAppLogs", Role::kViewer},
+      {"GetAppEvents", Role::kViewer},
+      {"StreamAppEvents", Role::kViewer},
+      {"GetExecutionStats", Role::kViewer},
       {"GetDraftInfo", Role::kViewer},
       {"ListAppVersions", Role::kViewer},
       {"GetAppVersion", Role::kViewer},
@@ -24,6 +27,10 @@ const std::map<std::string_view, Role>& Table() {
       {"GetExecution", Role::kViewer},
       {"WatchExecution", Role::kViewer},
       {"HealthCheck", Role::kViewer},
+      {"WhoAmI", Role::kViewer},
+      // Takes no bearer (the service account's credentials are its authentication), so no role is checked;
+      // listed so that every route has an entry.
+      {"IssueToken", Role::kViewer},
       // Changes, code and invocations.
       {"CreateApp", Role::kDeveloper},
       {"UpdateAppConfig", Role::kDeveloper},
@@ -38,6 +45,10 @@ const std::map<std::string_view, Role>& Table() {
       {"GetAppCode", Role::kDeveloper},
       {"Invoke", Role::kDeveloper},
       {"InvokeAsync", Role::kDeveloper},
+      // Service accounts (api/auth_service.h).
+      {"CreateServiceAccount", Role::kAdmin},
+      {"ListServiceAccounts", Role::kAdmin},
+      {"DeleteServiceAccount", Role::kAdmin},
   };
   return kTable;
 }

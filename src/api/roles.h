@@ -2,7 +2,8 @@
 //   app-viewer     reads: apps, state, replicas, logs, drafts' status, versions, build logs, executions;
 //   app-developer  everything a viewer may, plus changing apps (create, update, delete, save, compile,
 //                  publish, rollback), reading saved code, and invoking;
-//   admin          everything.
+//   admin          everything, including service accounts (create, list, delete).
+// HealthCheck and IssueToken (exchanging service account credentials for a token) take no bearer at all.
 // Every route checks the caller's role by its RPC name; a name missing from the table needs admin, so a new
 // route is closed until it is given a role. The org always comes from the token, never from the request.
 #pragma once

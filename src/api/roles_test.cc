@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "api/async_invoke.h"
+#include "api/auth_http.h"
 #include "api/http_api.h"
 #include "http/router.h"
 
@@ -23,6 +24,9 @@ TEST(Roles, ViewersReadDevelopersChangeAdminsDoAll) {
   EXPECT_TRUE(CheckRole(As("app-developer"), "Invoke").ok());
   EXPECT_TRUE(CheckRole(As("app-developer"), "GetApp").ok());
   EXPECT_TRUE(CheckRole(As("admin"), "DeleteApp").ok());
+  EXPECT_EQ(CheckRole(As("app-developer"), "CreateServiceAccount").code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CheckRole(As("admin"), "DeleteServiceAccount").ok());
+  EXPECT_TRUE(CheckRole(As("app-viewer"), "WhoAmI").ok());
 }
 
 TEST(Roles, UnknownRpcsNeedAdminAndUnknownRolesMayDoNothing) {
@@ -44,6 +48,7 @@ TEST(Roles, EveryRegisteredRouteHasARole) {
   http::Router router;
   HttpApi(nullptr, nullptr, nullptr).Register(&router);
   RegisterAsyncRoutes(&router, nullptr, nullptr, nullptr);
+  RegisterAuthRoutes(&router, nullptr, nullptr, nullptr);
   auto known = KnownRpcs();
   auto routes = router.Describe();
   ASSERT_FALSE(routes.empty());

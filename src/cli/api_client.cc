@@ -389,4 +389,24 @@ Status ApiClient::WatchExecution(const std::string& execution_id, ExecutionWatch
   return StreamNdjson(http::Verb::get, ExecutionPath(execution_id) + "/watch", headers, "", sink);
 }
 
+constexpr const char* kServiceAccountsPath = "/v1/ignite/auth/service-accounts";
+
+Result<v1::CreateServiceAccountResponse> ApiClient::CreateServiceAccount(
+    const v1::CreateServiceAccountRequest& request) {
+  return CallFor<v1::CreateServiceAccountResponse>(*this, http::Verb::post, kServiceAccountsPath, &request);
+}
+
+Result<v1::ListServiceAccountsResponse> ApiClient::ListServiceAccounts() {
+  return CallFor<v1::ListServiceAccountsResponse>(*this, http::Verb::get, kServiceAccountsPath, nullptr);
+}
+
+Result<v1::DeleteServiceAccountResponse> ApiClient::DeleteServiceAccount(const std::string& id) {
+  return CallFor<v1::DeleteServiceAccountResponse>(
+      *this, http::Verb::delete_, std::string(kServiceAccountsPath) + "/" + PercentEncode(id), nullptr);
+}
+
+Result<v1::WhoAmIResponse> ApiClient::WhoAmI() {
+  return CallFor<v1::WhoAmIResponse>(*this, http::Verb::get, "/v1/ignite/auth/whoami", nullptr);
+}
+
 }  // namespace ignite::cli

@@ -16,6 +16,7 @@
 #include "cli/invoke_stream.h"
 #include "common/names.h"
 #include "common/result.h"
+#include "dodil/ignite/v1/ignite_auth.pb.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 #include "http/client.h"
 
@@ -113,6 +114,13 @@ class ApiClient {
   // Returns a non-2xx answer's error, a transport failure before the terminal state, or the decoder's
   // first failure.
   Status WatchExecution(const std::string& execution_id, ExecutionWatchDecoder& decoder);
+
+  // AuthService (ignite_auth.proto): POST / GET /v1/ignite/auth/service-accounts,
+  // DELETE /v1/ignite/auth/service-accounts/{id}, GET /v1/ignite/auth/whoami.
+  Result<v1::CreateServiceAccountResponse> CreateServiceAccount(const v1::CreateServiceAccountRequest& request);
+  Result<v1::ListServiceAccountsResponse> ListServiceAccounts();
+  Result<v1::DeleteServiceAccountResponse> DeleteServiceAccount(const std::string& id);
+  Result<v1::WhoAmIResponse> WhoAmI();
 
  private:
   // What StreamNdjson feeds a 2xx answer's body to.

@@ -42,33 +42,39 @@ void AddIgniteGroups(CLI::App& parent, CommandContext& ctx) {
   AddVersionCommands(parent, ctx);
   AddInvokeCommand(parent, ctx);
   AddExecutionCommands(parent, ctx);
+  AddConfigCommands(parent, ctx);
+  AddLoginCommand(parent, ctx);
 }
 
 }  // namespace
+
+std::unique_ptr<CLI::App> BuildCli(Program program, CommandContext& ctx) {
+  const bool dodil = program == Program::kDodil;
+  auto app = std::make_unique<CLI::App>(
+      dodil ? "dodil: the Dodil CLI. Ignite (serverless functions) lives under `dodil ignite`."
+            : "ignite: deploy and invoke serverless functions on an Ignite platform (ignited).",
+      dodil ? "dodil" : "ignite");
+  CLI::App& root = *app;
+  AddGlobalFlags(root, ctx.flags());
+  CLI::App* ignite_root = &root;
+  if (dodil) {
+    ignite_root =
+        AddGroup(root, ctx, "ignite", "Ignite: apps, drafts, versions, invocations, executions, config and login");
+    AddLoginCommand(root, ctx);
+    AddAuthCommands(root, ctx);
+  }
+  AddIgniteGroups(*ignite_root, ctx);
+  AddCompletionCommand(root, ctx);
+  ignite_root->footer(Quickstart(dodil ? "dodil ignite " : "ignite "));
+  return app;
+}
 
 int RunCli(Program program, const std::vector<std::string>& args, CliIo io) {
   std::ostream& out = *io.out;
   std::ostream& err = *io.err;
   CommandContext ctx(std::move(io));
-
-  const bool dodil = program == Program::kDodil;
-  CLI::App root(dodil ? "dodil: the Dodil CLI. Ignite (serverless functions) lives under `dodil ignite`."
-                      : "ignite: deploy and invoke serverless functions on an Ignite platform (ignited).",
-                dodil ? "dodil" : "ignite");
-  AddGlobalFlags(root, ctx.flags());
-  CLI::App* ignite_root = &root;
-  if (dodil) {
-    ignite_root = AddGroup(root, ctx, "ignite", "Ignite: apps, drafts, versions and invocations");
-    CLI::App* login = AddCommand(root, ctx, "login", "Log in with a service account (not supported yet)", [] {
-      return Status(StatusCode::kUnimplemented,
-                    "dodil login is not supported yet. On the machine running ignited the CLI is configured "
-                    "automatically; elsewhere pass --api-endpoint, --token and --org, or set IGNITE_API_ENDPOINT, "
-                    "IGNITE_TOKEN and IGNITE_ORG_ID.");
-    });
-    login->allow_extras();
-  }
-  AddIgniteGroups(*ignite_root, ctx);
-  ignite_root->footer(Quickstart(dodil ? "dodil ignite " : "ignite "));
+  std::unique_ptr<CLI::App> app = BuildCli(program, ctx);
+  CLI::App& root = *app;
 
   std::vector<std::string> argv_storage;
   argv_storage.push_back(root.get_name());

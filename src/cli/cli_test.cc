@@ -62,8 +62,12 @@ TEST(Cli, UsageErrorsExit1) {
   EXPECT_EQ(RunIn(w4, {"app", "create", "x", "--tier", "huge"}), 1);
   EXPECT_TRUE(w4.script.sent.empty());
   FakeWorld w5;
-  EXPECT_EQ(RunIn(w5, Program::kDodil, {"login", "id", "secret"}), 1);
-  EXPECT_TRUE(Contains(w5.err.str(), "not supported yet"));
+  EXPECT_EQ(RunIn(w5, Program::kDodil, {"login"}), 2);  // neither credentials nor --token
+  EXPECT_TRUE(Contains(w5.err.str(), "login <service_account_id> <secret>")) << w5.err.str();
+  FakeWorld w6;
+  EXPECT_EQ(RunIn(w6, {"app", "list", "-o", "xml"}), 2);  // unknown output format: usage error, exit 2
+  EXPECT_TRUE(Contains(w6.err.str(), "table, json, yaml or wide")) << w6.err.str();
+  EXPECT_TRUE(w6.script.sent.empty());
 }
 
 TEST(Cli, AppIdsResolveThroughFlagsEnvAndConfig) {
@@ -149,10 +153,6 @@ TEST(Cli, RealTransportConnectionRefusedExits1) {
 
 TEST(Cli, OutputFormats) {
   FakeWorld w;
-  EXPECT_EQ(RunIn(w, {"app", "list", "-o", "yaml"}), 1);
-  EXPECT_TRUE(Contains(w.err.str(), "not supported yet"));
-  EXPECT_TRUE(w.script.sent.empty());
-
   w.script.Reply(200, R"({"apps":[{"id":"org/hello","name":"hello","runtime":{"go":{}},"activeVersion":2,
       "deploymentState":"DEPLOYMENT_STATE_ACTIVE","createdAtMs":"1716900000000"}],"nextCursor":"c2"})");
   ASSERT_EQ(RunIn(w, {"app", "list"}), 0) << w.err.str();

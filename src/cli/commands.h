@@ -78,5 +78,14 @@ void AddDraftCommands(CLI::App& parent, CommandContext& ctx);
 void AddVersionCommands(CLI::App& parent, CommandContext& ctx);
 void AddInvokeCommand(CLI::App& parent, CommandContext& ctx);
 void AddExecutionCommands(CLI::App& parent, CommandContext& ctx);
+// `config set|view` (commands_config.cc).
+void AddConfigCommands(CLI::App& parent, CommandContext& ctx);
+// `login` (commands_login.cc): `login <service_account_id> <secret>` or `login --token T [--api-endpoint E]
+// [--org O]`; under the dodil root, `dodil ignite` and the ignite root.
+void AddLoginCommand(CLI::App& parent, CommandContext& ctx);
+// `completion bash` (commands_completion.cc): the bash completion script of the tree under `root`.
+void AddCompletionCommand(CLI::App& root, CommandContext& ctx);
+// `auth status` and `auth service-account create|list|delete` (commands_auth.cc); dodil root only.
+void AddAuthCommands(CLI::App& root, CommandContext& ctx);
 
 }  // namespace ignite::cli

@@ -1,8 +1,10 @@
 // `app` (aliases `function`, `fn`): create, get, list, update, delete, state, replicas, logs (reference 3.5).
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/code_source.h"
 #include "cli/compile_logs.h"
+#include "cli/duration.h"
 #include "cli/errors.h"
 #include "cli/output.h"
 
@@ -29,6 +32,8 @@ struct CreateOptions {
   uint32_t max_concurrency = 0;
   std::vector<std::string> env;
   bool allow_unauthenticated = false;
+  std::string input_schema;   // JSON Schema text
+  std::string output_schema;
 };
 
 Result<v1::ResourceTier> TierFromFlag(const std::string& tier) {
@@ -75,6 +80,8 @@ Result<v1::CreateAppRequest> CreateRequest(CommandContext& ctx, const AppRef& re
   }
   request.set_max_concurrency(opts.max_concurrency);
   request.set_allow_unauthenticated(opts.allow_unauthenticated);
+  request.set_input_schema(opts.input_schema);
+  request.set_output_schema(opts.output_schema);
   IGNITE_RETURN_IF_ERROR(ParseEnv(opts.env, request.mutable_env()));
   if (!opts.runtime.empty()) {
     IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.runtime));
@@ -162,6 +169,8 @@ Result<std::vector<std::string>> UpdateRequest(const UpdateOptions& opts, v1::Up
     else if (field == "max_concurrency") request.set_max_concurrency(v.max_concurrency);
     else if (field == "env") IGNITE_RETURN_IF_ERROR(ParseEnv(v.env, request.mutable_env()));
     else if (field == "allow_unauthenticated") request.set_allow_unauthenticated(v.allow_unauthenticated);
+    else if (field == "input_schema") request.set_input_schema(v.input_schema);
+    else if (field == "output_schema") request.set_output_schema(v.output_schema);
   }
   return fields;
 }
@@ -232,11 +241,18 @@ Status ListApps(CommandContext& ctx, const ListOptions& opts) {
     if (response.apps().empty() && response.next_cursor().empty()) {
       return fmt::format("No apps in organization {}.\n", org);
     }
+    // -o wide adds TIER, UPDATED and DESCRIPTION.
+    const bool wide = ctx.Wide();
     Table table{{"NAME", "RUNTIME", "ACTIVE", "STATE", "CREATED"}, {}};
+    if (wide) table.headers.insert(table.headers.end(), {"TIER", "UPDATED", "DESCRIPTION"});
     for (const v1::AppMeta& app : response.apps()) {
       table.rows.push_back({app.name(), RuntimeLabel(app.runtime()),
                             app.active_version() > 0 ? std::to_string(app.active_version()) : "",
                             StateLabel(app.deployment_state()), FormatTimeMs(app.created_at_ms())});
+      if (wide) {
+        table.rows.back().insert(table.rows.back().end(), {TierLabel(app.resource_tier()),
+                                                           FormatTimeMs(app.updated_at_ms()), app.description()});
+      }
     }
     std::string text = table.Render();
     if (!response.next_cursor().empty()) {
@@ -270,7 +286,7 @@ Status AppLogs(CommandContext& ctx, const LogsOptions& opts) {
     // One line per log line as it arrives: the rendered text, or each LogLine's JSON for -o json.
     IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
     return client->StreamAppLogs(ref, opts.limit, opts.replica, opts.execution, [&](const v1::LogLine& line) {
-      ctx.out() << (format == OutputFormat::kJson ? MessageToCompactJson(line) + "\n" : RenderLogLine(line));
+      ctx.out() << (IsStructured(format) ? RenderStreamItem(format, MessageToCompactJson(line)) : RenderLogLine(line));
       ctx.out().flush();
     });
   }
@@ -309,6 +325,100 @@ void AddConfigFlags(CLI::App* update_cmd, UpdateOptions& opts) {
   update->flags["allow_unauthenticated"] = update_cmd->add_flag(
       "--allow-unauthenticated", u.allow_unauthenticated,
       "Let anyone call the per-app URL without a token (permissive CORS); =false to require one again");
+  update->flags["input_schema"] = update_cmd->add_option(
+      "--input-schema", u.input_schema, "JSON Schema (text) that invoke payloads must match; \"\" removes it");
+  update->flags["output_schema"] =
+      update_cmd->add_option("--output-schema", u.output_schema, "JSON Schema (text) of the answers (documentation)");
+}
+
+// `app stats`: GetExecutionStats.
+struct StatsOptions {
+  std::string id;
+  std::string since;  // a duration back from now ("1h"), or empty for the server's default (24h)
+};
+
+Status AppStats(CommandContext& ctx, const StatsOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  std::string target = fmt::format("/v1/ignite/app/{}/{}/stats/executions", ref.org, ref.app);
+  if (!opts.since.empty()) {
+    IGNITE_ASSIGN_OR_RETURN(std::chrono::milliseconds back, ParseDuration(opts.since));
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    target += fmt::format("?since_ms={}", std::max<int64_t>(1, now - back.count()));
+  }
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  v1::GetExecutionStatsResponse response;
+  IGNITE_RETURN_IF_ERROR(client->Call(http::Verb::get, target, nullptr, &response));
+  return Emit(ctx, response, [&] {
+    return RenderKeyValues({
+        {"App", response.app_id().empty() ? ref.id() : response.app_id()},
+        {"Since", FormatTimeMs(response.since_ms())},
+        {"Invocations", std::to_string(response.total())},
+        {"Succeeded", std::to_string(response.succeeded())},
+        {"Failed", std::to_string(response.failed())},
+        {"Error rate", fmt::format("{:.1f}%", response.error_rate() * 100)},
+        {"Duration p50/p95/p99", fmt::format("{} / {} / {} ms", response.p50_duration_ms(),
+                                             response.p95_duration_ms(), response.p99_duration_ms())},
+        {"Cold starts", std::to_string(response.cold_starts())},
+    });
+  });
+}
+
+// `app events`: GetAppEvents; --follow polls it once a second and prints what is new.
+struct EventsOptions {
+  std::string id;
+  uint32_t limit = 0;
+  std::string replica;
+  bool follow = false;
+};
+
+std::string RenderEvent(const v1::AppEvent& e) {
+  return fmt::format("{} {} {} {}{}\n", FormatTimeMs(e.timestamp_ms()), e.type(),
+                     e.replica_id().empty() ? "-" : e.replica_id(), e.version() > 0 ? fmt::format("v{} ", e.version()) : "",
+                     e.message());
+}
+
+Status AppEvents(CommandContext& ctx, const EventsOptions& opts) {
+  IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  std::string target = fmt::format("/v1/ignite/app/{}/{}/events", ref.org, ref.app);
+  std::string query;
+  if (opts.limit > 0) query += fmt::format("limit={}", opts.limit);
+  if (!opts.replica.empty()) query += (query.empty() ? "" : "&") + ("replica_id=" + opts.replica);
+  if (!query.empty()) target += "?" + query;
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  v1::GetAppEventsResponse response;
+  IGNITE_RETURN_IF_ERROR(client->Call(http::Verb::get, target, nullptr, &response));
+  if (!opts.follow) {
+    return Emit(ctx, response, [&] {
+      std::string text;
+      for (const v1::AppEvent& e : response.events()) text += RenderEvent(e);
+      return text.empty() ? fmt::format("No events for {} (events are kept in memory since ignited started).\n",
+                                        ref.id())
+                          : text;
+    });
+  }
+  IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
+  auto print = [&](const v1::AppEvent& e) {
+    ctx.out() << (IsStructured(format) ? RenderStreamItem(format, MessageToCompactJson(e)) : RenderEvent(e));
+    ctx.out().flush();
+  };
+  // Events are ordered by time; the newest already printed are remembered to print each once.
+  int64_t last_ts = 0;
+  std::vector<std::string> at_last;
+  auto key = [](const v1::AppEvent& e) { return e.type() + "|" + e.replica_id() + "|" + e.message(); };
+  for (;;) {
+    for (const v1::AppEvent& e : response.events()) {
+      if (e.timestamp_ms() < last_ts) continue;
+      if (e.timestamp_ms() == last_ts && std::find(at_last.begin(), at_last.end(), key(e)) != at_last.end()) continue;
+      if (e.timestamp_ms() > last_ts) at_last.clear();
+      last_ts = e.timestamp_ms();
+      at_last.push_back(key(e));
+      print(e);
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    response.Clear();
+    IGNITE_RETURN_IF_ERROR(client->Call(http::Verb::get, target, nullptr, &response));
+  }
 }
 
 struct DeployOptions {
@@ -392,6 +502,9 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
       ->allow_extra_args(false);
   create_cmd->add_flag("--allow-unauthenticated", create->allow_unauthenticated,
                        "Let anyone call the per-app URL without a token (permissive CORS)");
+  create_cmd->add_option("--input-schema", create->input_schema,
+                         "JSON Schema (text) that invoke payloads must match (else 400)");
+  create_cmd->add_option("--output-schema", create->output_schema, "JSON Schema (text) of the answers (documentation)");
   create_cmd->footer(
       "Examples:\n"
       "  app create hello --runtime go\n"
@@ -457,6 +570,25 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   CLI::App* delete_cmd = AddCommand(*app, ctx, "delete", "Delete an app with its draft and versions",
                                     [&ctx, delete_id] { return DeleteApp(ctx, *delete_id); });
   delete_cmd->add_option("id", *delete_id, kIdHelp)->required();
+
+  auto stats = std::make_shared<StatsOptions>();
+  CLI::App* stats_cmd = AddCommand(*app, ctx, "stats", "Show the app's invocation statistics (GetExecutionStats)",
+                                   [&ctx, stats] { return AppStats(ctx, *stats); });
+  stats_cmd->add_option("id", stats->id, kIdHelp)->required();
+  stats_cmd->add_option("--since", stats->since, "How far back, e.g. 1h or 30m (default 24h)");
+  stats_cmd->footer("Counts Invoke, InvokeAsync and per-app URL calls (not draft or version tests).\n\n"
+                    "Examples:\n  app stats hello\n  app stats org:hello --since 1h -o json");
+
+  auto events = std::make_shared<EventsOptions>();
+  CLI::App* events_cmd = AddCommand(*app, ctx, "events", "Show the app's lifecycle events (instances, builds, versions)",
+                                    [&ctx, events] { return AppEvents(ctx, *events); });
+  events_cmd->add_option("id", events->id, kIdHelp)->required();
+  events_cmd->add_option("--limit", events->limit, "At most this many of the newest events (server default 1000)");
+  events_cmd->add_option("--replica", events->replica, "Only events of this replica (instance) id");
+  events_cmd->add_flag("-f,--follow", events->follow, "Keep printing new events as they happen; stop with Ctrl-C");
+  events_cmd->footer("One line per event: <time> <type> <replica or -> [v<version>] <message>. Events are kept in\n"
+                     "memory (the newest 1000 per app) and are gone after ignited restarts.\n\n"
+                     "Examples:\n  app events hello\n  app events org:hello --follow");
 
   auto logs = std::make_shared<LogsOptions>();
   CLI::App* logs_cmd = AddCommand(*app, ctx, "logs", "Show the app's recent log lines (oldest first)",

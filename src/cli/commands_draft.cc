@@ -56,8 +56,10 @@ Status DraftInfo(CommandContext& ctx, const std::string& id) {
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   IGNITE_ASSIGN_OR_RETURN(v1::GetDraftInfoResponse response, client->GetDraftInfo(ref));
   if (!response.has_draft()) {
-    // The reference's exact answer, in both output modes.
-    ctx.out() << "{\"status\":\"no draft\"}\n";
+    // The reference's exact answer, in table and json output (-o yaml: the same object as YAML).
+    IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
+    ctx.out() << (format == OutputFormat::kYaml ? RenderStructured(format, "{\"status\":\"no draft\"}")
+                                                : std::string("{\"status\":\"no draft\"}\n"));
     return OkStatus();
   }
   return Emit(ctx, response, [&] {
@@ -114,8 +116,8 @@ Status CompileDraft(CommandContext& ctx, const CompileOptions& opts) {
     });
   }
   if (response.deploy_id().empty()) return Internal("ignited started a build without naming its deploy id");
-  if (format == OutputFormat::kJson) {
-    ctx.out() << MessageToCompactJson(response) << "\n";
+  if (IsStructured(format)) {
+    ctx.out() << RenderStreamItem(format, MessageToCompactJson(response));
     ctx.out().flush();
   } else {
     ctx.err() << fmt::format("Build {} of {}: {}\n", response.deploy_id(), ref.id(), BuildLabel(response.status()));

@@ -25,8 +25,8 @@ Status WatchExecution(CommandContext& ctx, const std::string& id) {
   ctx.SetDefaultTimeout("0");  // the server ends the stream when the execution ends
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   ExecutionWatchDecoder decoder([&](const v1::Execution& e) {
-    if (format == OutputFormat::kJson) {
-      ctx.out() << MessageToCompactJson(e) << '\n';
+    if (IsStructured(format)) {
+      ctx.out() << RenderStreamItem(format, MessageToCompactJson(e));
     } else {
       ctx.out() << FormatRfc3339Ms(e.finished_at_ms() > 0   ? e.finished_at_ms()
                                    : e.started_at_ms() > 0 ? e.started_at_ms()

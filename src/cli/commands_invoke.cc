@@ -69,7 +69,7 @@ Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const Invok
   InvokeStreamDecoder::Handlers handlers;
   handlers.on_head = [&](const v1::InvokeHead& h) { head = h; };
   handlers.on_data = [&](std::string_view data) {
-    if (format == OutputFormat::kJson) {
+    if (IsStructured(format)) {
       body.append(data);
     } else {
       ctx.out().write(data.data(), static_cast<std::streamsize>(data.size()));
@@ -81,7 +81,7 @@ Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const Invok
 
   IGNITE_RETURN_IF_ERROR(call(*client, ref, payload, headers, decoder));
 
-  if (format == OutputFormat::kJson) {
+  if (IsStructured(format)) {
     nlohmann::ordered_json out;
     out["executionId"] = head.execution_id();
     out["functionId"] = head.function_id();
@@ -95,7 +95,7 @@ Status RunInvocation(CommandContext& ctx, const InvokeOptions& opts, const Invok
     out["coldStart"] = trailer.cold_start();
     if (head.version() > 0) out["version"] = head.version();
     if (!trailer.error().empty()) out["error"] = trailer.error();
-    ctx.out() << out.dump(2) << "\n";
+    ctx.out() << RenderStructured(format, out.dump(2));
     ctx.out().flush();
   }
   // The trailer's error is the platform's own account (the instance died, timed out or never became ready):
@@ -121,8 +121,8 @@ Status RunAsyncInvocation(CommandContext& ctx, const InvokeOptions& opts) {
   IGNITE_ASSIGN_OR_RETURN(http::Headers headers, ParseHeaderFlags(opts.headers));
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   IGNITE_ASSIGN_OR_RETURN(v1::InvokeAsyncResponse response, client->InvokeAsync(ref, payload, headers));
-  if (format == OutputFormat::kJson) {
-    ctx.out() << MessageToPrettyJson(response);
+  if (IsStructured(format)) {
+    ctx.out() << RenderStructured(format, MessageToPrettyJson(response));
   } else {
     ctx.out() << response.execution_id() << "\n";
     ctx.err() << fmt::format("Follow it with `execution watch {}`.\n", response.execution_id());

@@ -32,10 +32,19 @@ Status ListVersions(CommandContext& ctx, const std::string& id) {
       return fmt::format("{} has no versions yet; publish its draft with `draft publish {}`.\n", ref.id(),
                          ref.id());
     }
+    // -o wide: the whole code hash, plus RUNTIME, ARTIFACT (size) and BUILD ID.
+    const bool wide = ctx.Wide();
     Table table{{"VERSION", "STATUS", "CODE HASH", "CREATED"}, {}};
+    if (wide) table.headers.insert(table.headers.end(), {"RUNTIME", "ARTIFACT", "BUILD ID"});
     for (const v1::AppVersionInfo& v : response.versions()) {
-      table.rows.push_back({std::to_string(v.version()), StatusLabel(v.status()), ShortHash(v.code_hash()),
-                            FormatTimeMs(v.created_at_ms())});
+      table.rows.push_back({std::to_string(v.version()), StatusLabel(v.status()),
+                            wide ? v.code_hash() : ShortHash(v.code_hash()), FormatTimeMs(v.created_at_ms())});
+      if (wide) {
+        table.rows.back().insert(table.rows.back().end(),
+                                 {RuntimeLabel(v.runtime()),
+                                  v.artifact_size_bytes() > 0 ? FormatBytes(v.artifact_size_bytes()) : "",
+                                  v.build_id()});
+      }
     }
     return table.Render();
   });
@@ -135,7 +144,7 @@ Status GetCode(CommandContext& ctx, const CodeOptions& opts) {
     out["codeHash"] = response.code_hash();
     out["sizeBytes"] = bytes.size();
     if (destination.file) out["outputFile"] = opts.output_file;
-    ctx.out() << out.dump(2) << "\n";
+    ctx.out() << RenderStructured(format, out.dump(2));
   } else if (destination.raw_stdout) {
     ctx.out().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
@@ -158,8 +167,8 @@ Result<CodeDestination> ChooseCodeDestination(OutputFormat format, const std::st
                                               bool stdout_is_terminal) {
   CodeDestination d;
   const bool to_stdout = output_file == "-";
-  if (format == OutputFormat::kJson) {
-    if (to_stdout) return LocalError("-O - and -o json would both write to stdout; choose one");
+  if (IsStructured(format)) {
+    if (to_stdout) return LocalError("-O - and -o json/yaml would both write to stdout; choose one");
     d.json = true;
     d.file = !output_file.empty();
     return d;

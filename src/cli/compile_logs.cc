@@ -63,8 +63,8 @@ void CompileLogPrinter::OnEntry(const v1::CompileLogEntry& entry) {
   } else if (entry.status() != v1::BUILD_STATUS_PENDING) {
     shown_position_ = 0;
   }
-  if (format_ == OutputFormat::kJson) {
-    out_ << MessageToCompactJson(entry) << '\n';
+  if (IsStructured(format_)) {
+    out_ << RenderStreamItem(format_, MessageToCompactJson(entry));
     out_.flush();
     return;
   }

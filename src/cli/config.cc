@@ -1,12 +1,15 @@
 #include "cli/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -70,21 +73,56 @@ class RealFs : public FileSystem {
     }
     return OkStatus();
   }
+  Status CreateDirectories(const std::string& path) const override {
+    if (path.empty() || IsDirectory(path)) return OkStatus();
+    size_t slash = path.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) IGNITE_RETURN_IF_ERROR(CreateDirectories(path.substr(0, slash)));
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return LocalError(fmt::format("cannot create directory {}: {}", path, std::strerror(errno)));
+    }
+    return OkStatus();
+  }
+  Status WritePrivateFile(const std::string& path, std::string_view bytes) const override {
+    // Written next to the target with mode 0600 and renamed over it: never a moment with a wider mode, and
+    // never a truncated file at `path`.
+    std::string temp = path + ".tmp-" + std::to_string(::getpid());
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    ::fchmod(fd, 0600);  // in case the temp file existed with another mode
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int saved = errno;
+        ::close(fd);
+        ::unlink(temp.c_str());
+        return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(saved)));
+      }
+      done += static_cast<size_t>(n);
+    }
+    bool synced = ::fsync(fd) == 0;
+    int saved = errno;
+    if (::close(fd) != 0 && synced) {
+      synced = false;
+      saved = errno;
+    }
+    if (!synced) {
+      ::unlink(temp.c_str());
+      return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(saved)));
+    }
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      saved = errno;
+      ::unlink(temp.c_str());
+      return LocalError(fmt::format("cannot write {}: {}", path, std::strerror(saved)));
+    }
+    return OkStatus();
+  }
 };
 
 std::string EnvValue(const EnvMap& env, const std::string& name) {
   auto it = env.find(name);
   return it == env.end() ? std::string() : it->second;
-}
-
-template <typename... Rest>
-std::string FirstNonEmpty(const std::string& first, const Rest&... rest) {
-  if (!first.empty()) return first;
-  if constexpr (sizeof...(rest) > 0) {
-    return FirstNonEmpty(rest...);
-  } else {
-    return std::string();
-  }
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
@@ -114,6 +152,14 @@ Result<std::string> Lookup(const YAML::Node& root, const std::string& section, c
 }  // namespace
 
 Status FileSystem::WriteFile(const std::string& path, std::string_view) const {
+  return LocalError(fmt::format("cannot write {}: writing files is not supported here", path));
+}
+
+Status FileSystem::CreateDirectories(const std::string& path) const {
+  return LocalError(fmt::format("cannot create {}: creating directories is not supported here", path));
+}
+
+Status FileSystem::WritePrivateFile(const std::string& path, std::string_view) const {
   return LocalError(fmt::format("cannot write {}: writing files is not supported here", path));
 }
 
@@ -169,28 +215,74 @@ Result<FileConfig> ParseConfigYaml(std::string_view yaml, std::string_view path)
   if (!root.IsMap()) {
     return LocalError(fmt::format("config file {} must be a YAML map with an ignite: section", path));
   }
-  auto get = [&](const std::string& key) -> Result<std::string> {
-    IGNITE_ASSIGN_OR_RETURN(std::string from_ignite, Lookup(root, "ignite", key, path));
-    if (!from_ignite.empty()) return from_ignite;
-    return Lookup(root, "global", key, path);
+  // The first of `keys` ("section.key") with a value: that value into `value`, its key into `key_out`.
+  auto get = [&](std::initializer_list<std::pair<const char*, const char*>> keys, std::string& value,
+                 std::string& key_out) -> Status {
+    for (const auto& [section, key] : keys) {
+      IGNITE_ASSIGN_OR_RETURN(std::string found, Lookup(root, section, key, path));
+      if (!found.empty()) {
+        value = std::move(found);
+        key_out = fmt::format("{}.{}", section, key);
+        return OkStatus();
+      }
+    }
+    return OkStatus();
   };
-  IGNITE_ASSIGN_OR_RETURN(config.api_endpoint, get("api_endpoint"));
-  IGNITE_ASSIGN_OR_RETURN(config.token, get("token"));
-  IGNITE_ASSIGN_OR_RETURN(std::string ignite_org_id, Lookup(root, "ignite", "org_id", path));
-  IGNITE_ASSIGN_OR_RETURN(std::string ignite_org_name, Lookup(root, "ignite", "org_name", path));
-  IGNITE_ASSIGN_OR_RETURN(std::string global_org_id, Lookup(root, "global", "org_id", path));
-  IGNITE_ASSIGN_OR_RETURN(std::string global_org_name, Lookup(root, "global", "org_name", path));
-  config.org = FirstNonEmpty(ignite_org_id, ignite_org_name, global_org_id, global_org_name);
+  IGNITE_RETURN_IF_ERROR(get({{"ignite", "api_endpoint"}, {"global", "api_endpoint"}}, config.api_endpoint,
+                             config.api_endpoint_key));
+  IGNITE_RETURN_IF_ERROR(get({{"ignite", "token"}, {"global", "token"}}, config.token, config.token_key));
+  IGNITE_RETURN_IF_ERROR(
+      get({{"ignite", "org_id"}, {"ignite", "org_name"}, {"global", "org_id"}, {"global", "org_name"}}, config.org,
+          config.org_key));
   return config;
 }
 
+std::string DescribeSource(const SettingSource& source) {
+  if (source.kind.empty()) return "unset";
+  if (source.name.empty()) return source.kind;
+  return source.kind + " " + source.name;
+}
+
+bool IsTruthy(std::string_view value) {
+  std::string lower(value);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "1" || lower == "true" || lower == "yes" || lower == "on";
+}
+
 Settings MergeSettings(const ConfigFlags& flags, const EnvMap& env, const FileConfig& file) {
+  // The first candidate with a value wins; its source is recorded.
+  struct Candidate {
+    std::string value;
+    SettingSource source;
+  };
+  auto pick = [](std::initializer_list<Candidate> candidates, std::string& value, SettingSource& source) {
+    for (const Candidate& c : candidates) {
+      if (!c.value.empty()) {
+        value = c.value;
+        source = c.source;
+        return;
+      }
+    }
+  };
   Settings s;
-  s.token = FirstNonEmpty(flags.token, EnvValue(env, "DODIL_TOKEN"), EnvValue(env, "IGNITE_TOKEN"), file.token);
-  s.api_endpoint = FirstNonEmpty(flags.api_endpoint, EnvValue(env, "IGNITE_API_ENDPOINT"), file.api_endpoint,
-                                 std::string(kDefaultApiEndpoint));
-  s.org = FirstNonEmpty(flags.org, EnvValue(env, "IGNITE_ORG_ID"), EnvValue(env, "IGNITE_ORG_NAME"), file.org,
-                         std::string(kDefaultOrg));
+  pick({{flags.token, {"flag", "--token"}},
+        {EnvValue(env, "DODIL_TOKEN"), {"env", "DODIL_TOKEN"}},
+        {EnvValue(env, "IGNITE_TOKEN"), {"env", "IGNITE_TOKEN"}},
+        {file.token, {"file", file.token_key}}},
+       s.token, s.token_source);
+  pick({{flags.api_endpoint, {"flag", "--api-endpoint"}},
+        {EnvValue(env, "IGNITE_API_ENDPOINT"), {"env", "IGNITE_API_ENDPOINT"}},
+        {file.api_endpoint, {"file", file.api_endpoint_key}},
+        {std::string(kDefaultApiEndpoint), {"default", ""}}},
+       s.api_endpoint, s.api_endpoint_source);
+  pick({{flags.org, {"flag", "--org"}},
+        {flags.org_name, {"flag", "--org-name"}},
+        {EnvValue(env, "IGNITE_ORG_ID"), {"env", "IGNITE_ORG_ID"}},
+        {EnvValue(env, "IGNITE_ORG_NAME"), {"env", "IGNITE_ORG_NAME"}},
+        {file.org, {"file", file.org_key}},
+        {std::string(kDefaultOrg), {"default", ""}}},
+       s.org, s.org_source);
+  s.debug = flags.debug || IsTruthy(EnvValue(env, "IGNITE_DEBUG"));
   return s;
 }
 

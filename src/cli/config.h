@@ -26,6 +26,10 @@ class FileSystem {
   virtual std::optional<std::string> ReadFile(const std::string& path) const = 0;
   // Creates or replaces the file with exactly `bytes`. Failures are local errors naming the path and why.
   virtual Status WriteFile(const std::string& path, std::string_view bytes) const;
+  // Creates the directory and its missing parents, each with mode 0700 (config directories).
+  virtual Status CreateDirectories(const std::string& path) const;
+  // As WriteFile, but the file has mode 0600 from its creation on (config files hold tokens).
+  virtual Status WritePrivateFile(const std::string& path, std::string_view bytes) const;
 };
 
 // The real filesystem. Thread-safe; lives for the whole program.
@@ -40,13 +44,25 @@ struct ConfigFlags {
   std::string token;
   std::string org;
   std::string config_path;  // --config
+  std::string org_name;     // --org-name (dev/test: direct org-name context; --org wins over it)
+  bool debug = false;       // --debug
 };
 
-// Values found in a config file; empty means "key absent".
+// Values found in a config file; empty means "key absent". The *_key fields name the key that supplied
+// each value ("ignite.token", "global.token", "ignite.org_name", ...), for `config view`.
 struct FileConfig {
   std::string api_endpoint;
   std::string token;
   std::string org;
+  std::string api_endpoint_key;
+  std::string token_key;
+  std::string org_key;
+};
+
+// Where one effective setting came from.
+struct SettingSource {
+  std::string kind;  // "flag", "env", "file" or "default"; "" when the setting is unset
+  std::string name;  // the flag ("--token"), variable ("DODIL_TOKEN") or file key ("ignite.token"); "" for default
 };
 
 // The effective settings of one CLI run.
@@ -55,6 +71,10 @@ struct Settings {
   std::string token;         // empty: requests are sent without Authorization
   std::string org;           // empty: app ids must name their organization
   std::string config_file;   // the file that was read, or "" if none
+  bool debug = false;        // --debug or a true $IGNITE_DEBUG (1, true, yes, on): log requests to stderr
+  SettingSource api_endpoint_source;
+  SettingSource token_source;
+  SettingSource org_source;
 };
 
 inline constexpr std::string_view kDefaultApiEndpoint = "http://127.0.0.1:7070";
@@ -77,11 +97,19 @@ Result<std::string> FindConfigFile(const ConfigFlags& flags, const EnvMap& env, 
 // both work. An empty document is an empty config. Malformed YAML is a local error naming `path`.
 Result<FileConfig> ParseConfigYaml(std::string_view yaml, std::string_view path);
 
-// Precedence, first non-empty wins:
+// Precedence (reference 3.1: flags > environment > config file), first non-empty wins:
 //   token:    --token, $DODIL_TOKEN, $IGNITE_TOKEN, file
 //   endpoint: --api-endpoint, $IGNITE_API_ENDPOINT, file, kDefaultApiEndpoint
-//   org:      --org, $IGNITE_ORG_ID, $IGNITE_ORG_NAME, file, kDefaultOrg
+//   org:      --org, --org-name, $IGNITE_ORG_ID, $IGNITE_ORG_NAME, file, kDefaultOrg
+//   debug:    --debug, or $IGNITE_DEBUG set to 1, true, yes or on (any case)
+// Each value's source is recorded in Settings.
 Settings MergeSettings(const ConfigFlags& flags, const EnvMap& env, const FileConfig& file);
+
+// "flag --token", "env DODIL_TOKEN", "file ignite.token", "default", or "unset".
+std::string DescribeSource(const SettingSource& source);
+
+// "1", "true", "yes", "on" in any case (for $IGNITE_DEBUG).
+bool IsTruthy(std::string_view value);
 
 // FindConfigFile + ParseConfigYaml + MergeSettings.
 Result<Settings> ResolveSettings(const ConfigFlags& flags, const EnvMap& env, const FileSystem& fs);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/config_write.h"
+#include "cli/debug_transport.h"
 #include "cli/duration.h"
 #include "cli/errors.h"
 #include "http/client.h"
@@ -24,9 +26,15 @@ Result<OutputFormat> CommandContext::Format() const { return ParseOutputFormat(f
 
 Result<Settings> CommandContext::GetSettings() {
   if (!settings_) {
-    ConfigFlags config_flags{flags_.api_endpoint, flags_.token, flags_.org, flags_.config};
-    IGNITE_ASSIGN_OR_RETURN(Settings settings, ResolveSettings(config_flags, io_.env, *io_.fs));
-    settings_ = std::move(settings);
+    ConfigFlags config_flags{flags_.api_endpoint, flags_.token, flags_.org,
+                             flags_.config,       flags_.org_name, flags_.debug};
+    const std::string& path = config_flags.config_path;
+    if (allow_missing_config_ && !path.empty() && !io_.fs->IsRegularFile(path)) {
+      settings_ = MergeSettings(config_flags, io_.env, FileConfig{});
+    } else {
+      IGNITE_ASSIGN_OR_RETURN(Settings settings, ResolveSettings(config_flags, io_.env, *io_.fs));
+      settings_ = std::move(settings);
+    }
   }
   return *settings_;
 }
@@ -53,16 +61,31 @@ Result<AppRef> CommandContext::ResolveApp(std::string_view id) {
   return ParseAppRef(id, settings.org);
 }
 
+Result<std::unique_ptr<ApiClient>> CommandContext::NewClient(bool with_token) {
+  IGNITE_ASSIGN_OR_RETURN(Settings settings, GetSettings());
+  auto timeout = ParseDuration(flags_.timeout.empty() ? default_timeout_ : flags_.timeout);
+  if (!timeout.ok()) return LocalError("--timeout: " + timeout.status().message());
+  IGNITE_ASSIGN_OR_RETURN(std::unique_ptr<Transport> transport,
+                          io_.transport_factory(settings.api_endpoint, *timeout));
+  if (settings.debug) {
+    *io_.err << fmt::format("debug: endpoint {} (from {}), token {} (from {}), timeout {} ms; plain HTTP (TLS is "
+                            "not used)\n",
+                            settings.api_endpoint, DescribeSource(settings.api_endpoint_source),
+                            with_token && !settings.token.empty() ? MaskToken(settings.token) : "none",
+                            with_token ? DescribeSource(settings.token_source) : "login: none sent",
+                            timeout->count());
+    transport = WithDebugLogging(std::move(transport), *io_.err);
+  }
+  return std::make_unique<ApiClient>(std::move(transport), with_token ? settings.token : std::string());
+}
+
 Result<ApiClient*> CommandContext::Client() {
   if (!client_) {
-    IGNITE_ASSIGN_OR_RETURN(Settings settings, GetSettings());
-    auto timeout = ParseDuration(flags_.timeout.empty() ? default_timeout_ : flags_.timeout);
-    if (!timeout.ok()) return LocalError("--timeout: " + timeout.status().message());
-    IGNITE_ASSIGN_OR_RETURN(std::unique_ptr<Transport> transport,
-                            io_.transport_factory(settings.api_endpoint, *timeout));
-    client_ = std::make_unique<ApiClient>(std::move(transport), settings.token);
+    IGNITE_ASSIGN_OR_RETURN(client_, NewClient(/*with_token=*/true));
   }
   return client_.get();
 }
+
+Result<std::unique_ptr<ApiClient>> CommandContext::AnonymousClient() { return NewClient(/*with_token=*/false); }
 
 }  // namespace ignite::cli

@@ -7,16 +7,31 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "cli/errors.h"
+#include "cli/yaml_output.h"
 
 namespace ignite::cli {
 
 Result<OutputFormat> ParseOutputFormat(std::string_view text) {
   if (text == "table") return OutputFormat::kTable;
   if (text == "json") return OutputFormat::kJson;
-  if (text == "yaml" || text == "wide") {
-    return LocalError(fmt::format("output format \"{}\" is not supported yet; use -o table or -o json", text));
-  }
-  return LocalError(fmt::format("unknown output format \"{}\": use -o table or -o json", text));
+  if (text == "yaml") return OutputFormat::kYaml;
+  if (text == "wide") return OutputFormat::kWide;
+  return InvalidArgument(
+      fmt::format("unknown output format \"{}\" (-o/--output): use table, json, yaml or wide", text));
+}
+
+std::string RenderStructured(OutputFormat format, std::string_view json_text) {
+  if (format == OutputFormat::kYaml) return JsonTextToYaml(json_text);
+  std::string out(json_text);
+  if (out.empty() || out.back() != '\n') out += '\n';
+  return out;
+}
+
+std::string RenderStreamItem(OutputFormat format, std::string_view compact_json) {
+  if (format == OutputFormat::kYaml) return "---\n" + JsonTextToYaml(compact_json);
+  std::string out(compact_json);
+  out += '\n';
+  return out;
 }
 
 std::string Table::Render() const {

@@ -16,11 +16,25 @@
 
 namespace ignite::cli {
 
-enum class OutputFormat { kTable, kJson };
+// -o: table (default), json, yaml (the json output's content as YAML), wide (a table with extra columns
+// where a command has more to show; otherwise the same as table).
+enum class OutputFormat { kTable, kJson, kYaml, kWide };
 
-// "table" or "json". "yaml" and "wide" (documented by the reference) are a local error "not supported
-// yet"; anything else is a local error listing the choices.
+// "table", "json", "yaml" or "wide"; anything else is InvalidArgument (exit 2) listing the choices.
 Result<OutputFormat> ParseOutputFormat(std::string_view text);
+
+// json and yaml: formats that print the API's messages rather than text for people.
+inline bool IsStructured(OutputFormat format) {
+  return format == OutputFormat::kJson || format == OutputFormat::kYaml;
+}
+
+// A whole result for a structured format: for kYaml the JSON text converted to YAML, otherwise the JSON
+// text itself; ends in '\n'.
+std::string RenderStructured(OutputFormat format, std::string_view json_text);
+
+// One item of a stream (build log entries, execution states, log lines) for a structured format: kJson one
+// compact JSON line; kYaml one YAML document starting with "---".
+std::string RenderStreamItem(OutputFormat format, std::string_view compact_json);
 
 // Columns left-aligned and padded to the widest cell, separated by three spaces, no trailing spaces; one line
 // per row, each ending in '\n'. Empty cells render as "-".

@@ -26,11 +26,21 @@ TEST(RenderKeyValues, AlignsAndSkipsEmpty) {
 TEST(ParseOutputFormat, Choices) {
   EXPECT_EQ(*ParseOutputFormat("table"), OutputFormat::kTable);
   EXPECT_EQ(*ParseOutputFormat("json"), OutputFormat::kJson);
-  auto yaml = ParseOutputFormat("yaml");
-  ASSERT_FALSE(yaml.ok());
-  EXPECT_NE(yaml.status().message().find("not supported yet"), std::string::npos);
-  EXPECT_EQ(ExitCodeFor(yaml.status().code()), 1);
-  EXPECT_FALSE(ParseOutputFormat("xml").ok());
+  EXPECT_EQ(*ParseOutputFormat("yaml"), OutputFormat::kYaml);
+  EXPECT_EQ(*ParseOutputFormat("wide"), OutputFormat::kWide);
+  auto xml = ParseOutputFormat("xml");
+  ASSERT_FALSE(xml.ok());
+  EXPECT_NE(xml.status().message().find("table, json, yaml or wide"), std::string::npos);
+  EXPECT_EQ(ExitCodeFor(xml.status().code()), 2);  // a usage error
+  EXPECT_TRUE(IsStructured(OutputFormat::kYaml));
+  EXPECT_FALSE(IsStructured(OutputFormat::kWide));
+}
+
+TEST(RenderStructured, JsonAsIsYamlConverted) {
+  EXPECT_EQ(RenderStructured(OutputFormat::kJson, "{\"a\": 1}"), "{\"a\": 1}\n");
+  EXPECT_EQ(RenderStructured(OutputFormat::kYaml, "{\"a\": 1}"), "a: 1\n");
+  EXPECT_EQ(RenderStreamItem(OutputFormat::kJson, "{\"a\":1}"), "{\"a\":1}\n");
+  EXPECT_EQ(RenderStreamItem(OutputFormat::kYaml, "{\"a\":1}"), "---\na: 1\n");
 }
 
 TEST(Labels, EnumsRuntimesLimits) {

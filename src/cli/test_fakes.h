@@ -31,12 +31,32 @@ class FakeFileSystem : public FileSystem {
       return Status(StatusCode::kFailedPrecondition, "cannot write " + path + ": it is a directory");
     }
     files_[path] = std::string(bytes);
+    private_files_.erase(path);
     return OkStatus();
   }
+  Status CreateDirectories(const std::string& path) const override {
+    for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      dirs_.insert(path.substr(0, slash));
+    }
+    dirs_.insert(path);
+    return OkStatus();
+  }
+  Status WritePrivateFile(const std::string& path, std::string_view bytes) const override {
+    size_t slash = path.find_last_of('/');
+    if (slash != std::string::npos && slash > 0 && dirs_.count(path.substr(0, slash)) == 0) {
+      return Status(StatusCode::kFailedPrecondition, "cannot write " + path + ": no such directory");
+    }
+    IGNITE_RETURN_IF_ERROR(WriteFile(path, bytes));
+    private_files_.insert(path);
+    return OkStatus();
+  }
+  // Whether `path` was last written by WritePrivateFile (mode 0600).
+  bool IsPrivate(const std::string& path) const { return private_files_.count(path) > 0; }
 
  private:
   mutable std::map<std::string, std::string> files_;
-  std::set<std::string> dirs_;
+  mutable std::set<std::string> dirs_;
+  mutable std::set<std::string> private_files_;
 };
 
 // Records every request; answers from a queue of canned responses (or a transport failure), delivering

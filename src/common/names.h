@@ -12,6 +12,9 @@ namespace ignite {
 // Organization names: lowercase, 1-63 chars of [a-z0-9-], starting and ending with a letter or digit.
 // Returns InvalidArgument stating the rule.
 Status ValidateOrgName(std::string_view name);
+
+// The organization whose apps any organization's token may invoke (decisions.md "The public organization").
+inline constexpr std::string_view kPublicOrg = "public";
 // App names: as org names, and may also contain '.'.
 Status ValidateAppName(std::string_view name);
 

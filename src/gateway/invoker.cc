@@ -524,15 +524,116 @@ void Invoker::Start(asio::any_io_executor executor, InvokeCall call, std::shared
     return;
   }
   const Route* route = &it->second;
-  auto c = std::make_shared<Call>(executor, instances_, blocking_, logs_, std::move(snapshot), route, std::move(call),
-                                  std::move(body), std::move(sink));
-  asio::post(executor, [c] { c->Start(); });
+  Run(std::move(executor), std::move(snapshot), route, std::move(call), std::move(body), std::move(sink));
 }
 
 void Invoker::StartRoute(asio::any_io_executor executor, std::shared_ptr<const Route> route, InvokeCall call,
                          std::shared_ptr<BodySource> body, StreamSink sink) const {
   const Route* r = route.get();
-  auto c = std::make_shared<Call>(executor, instances_, blocking_, logs_, std::move(route), r, std::move(call),
+  Run(std::move(executor), std::move(route), r, std::move(call), std::move(body), std::move(sink));
+}
+
+namespace {
+
+// Reads a request body whole (for the payload check), refusing more than `max` bytes.
+class BodyCollector : public std::enable_shared_from_this<BodyCollector> {
+ public:
+  using Done = std::function<void(Status, std::string)>;
+  BodyCollector(std::shared_ptr<BodySource> body, size_t max, Done done)
+      : body_(std::move(body)), max_(max), done_(std::move(done)) {}
+
+  void Read() {
+    if (auto n = body_->length(); n && *n > max_) return done_(TooLarge(), {});
+    ReadPiece();
+  }
+
+ private:
+  void ReadPiece() {
+    body_->Read([self = shared_from_this()](Status st, std::string_view data, bool end) {
+      if (!st.ok()) return self->done_(std::move(st), {});
+      if (self->data_.size() + data.size() > self->max_) return self->done_(self->TooLarge(), {});
+      self->data_.append(data);
+      if (end) return self->done_(OkStatus(), std::move(self->data_));
+      self->ReadPiece();
+    });
+  }
+
+  Status TooLarge() const {
+    return InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input schema "
+                                       "accepts; send a smaller payload or remove the app's input schema",
+                                       max_));
+  }
+
+  std::shared_ptr<BodySource> body_;
+  size_t max_;
+  Done done_;
+  std::string data_;
+};
+
+int64_t UnixMsNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void Invoker::Run(asio::any_io_executor executor, std::shared_ptr<const void> owner, const Route* route,
+                  InvokeCall call, std::shared_ptr<BodySource> body, StreamSink sink) const {
+  if (observer_ && call.count) {
+    // Wraps on_done to report the outcome: results, and refusals for want of capacity (no handler ran).
+    auto started = Clock::now();
+    sink.on_done = [observer = observer_, done = std::move(sink.on_done), app_id = route->app_id,
+                    org_id = route->org_id, version = route->version, started](Result<InvokeResult> r) {
+      InvocationOutcome o;
+      if (r.ok()) {
+        o.status = r->status;
+        o.cold = r->cold;
+        o.duration_ms = r->duration_ms;
+      } else if (r.status().code() == StatusCode::kUnavailable || r.status().code() == StatusCode::kResourceExhausted) {
+        o.status = r.status().code() == StatusCode::kUnavailable ? 503 : 429;
+        o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+      }
+      if (o.status != 0) {
+        o.app_id = app_id;
+        o.org_id = org_id;
+        o.version = version;
+        o.finished_at_ms = UnixMsNow();
+        observer->OnInvocation(std::move(o));
+      }
+      done(std::move(r));
+    };
+  }
+  if (call.check_input && route->input_check) {
+    const PayloadCheck& check = *route->input_check;
+    if (!body) {
+      Status st = call.payload.size() > check.max_bytes()
+                      ? InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input "
+                                                    "schema accepts; send a smaller payload",
+                                                    check.max_bytes()))
+                      : check.Check(call.payload);
+      if (!st.ok()) {
+        asio::post(executor, [sink = std::move(sink), st = std::move(st)] { sink.on_done(st); });
+        return;
+      }
+    } else {
+      // Read the whole body first (bounded), check it, then call the instance with it as the payload.
+      auto collector = std::make_shared<BodyCollector>(
+          std::move(body), check.max_bytes(),
+          [this, executor, owner = std::move(owner), route, call = std::move(call),
+           sink = std::move(sink)](Status st, std::string payload) mutable {
+            if (st.ok()) st = route->input_check->Check(payload);
+            if (!st.ok()) return sink.on_done(std::move(st));
+            call.payload = std::move(payload);
+            call.check_input = false;
+            auto c = std::make_shared<Call>(executor, instances_, blocking_, logs_, std::move(owner), route,
+                                            std::move(call), nullptr, std::move(sink));
+            c->Start();
+          });
+      asio::post(executor, [collector] { collector->Read(); });
+      return;
+    }
+  }
+  auto c = std::make_shared<Call>(executor, instances_, blocking_, logs_, std::move(owner), route, std::move(call),
                                   std::move(body), std::move(sink));
   asio::post(executor, [c] { c->Start(); });
 }
@@ -565,6 +666,7 @@ Result<InvokeResult> RunBlocking(const std::function<void(asio::any_io_executor,
 
 Result<InvokeResult> Invoker::Invoke(InvokeCall call, const InvokeSink* sink) const {
   Invoker blocking(routes_, instances_, nullptr, logs_);
+  blocking.observer_ = observer_;
   return RunBlocking(
       [&](asio::any_io_executor ex, StreamSink s) { blocking.Start(ex, std::move(call), nullptr, std::move(s)); },
       sink);
@@ -572,6 +674,7 @@ Result<InvokeResult> Invoker::Invoke(InvokeCall call, const InvokeSink* sink) co
 
 Result<InvokeResult> Invoker::InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink) const {
   Invoker blocking(routes_, instances_, nullptr, logs_);
+  blocking.observer_ = observer_;
   return RunBlocking(
       [&](asio::any_io_executor ex, StreamSink s) {
         blocking.StartRoute(ex, std::make_shared<Route>(route), std::move(call), nullptr, std::move(s));

@@ -39,6 +39,13 @@ struct InvokeCall {
   std::string payload;  // The request body, unless a BodySource is given.
   Headers headers;  // Client headers; x-ignite-*, hop-by-hop and Authorization are not forwarded.
   std::string execution_id;  // Empty: the invoker mints one (a ULID).
+  // Check the payload against the route's input_check (when it has one) before anything runs: the body is
+  // then read whole first (at most input_check->max_bytes()) and a mismatch ends the call with
+  // InvalidArgument. False for the per-app URL, which forwards arbitrary HTTP requests.
+  bool check_input = true;
+  // Report the outcome to the invoker's InvocationObserver (execution stats). False for draft and version
+  // tests.
+  bool count = true;
 };
 
 struct InvokeResult {
@@ -91,11 +98,15 @@ class Invoker {
   // `logs` (nullable) gets the platform's own lines about instances (one that failed to start).
   Invoker(const RouteTable* routes, runtime::InstanceManager* instances, boost::asio::thread_pool* blocking = nullptr,
           runtime::LogCollector* logs = nullptr);
+  // Where finished invocations are reported (calls with InvokeCall::count); nullptr: nowhere. Call before the
+  // first invocation; `observer` must outlive the invoker.
+  void SetObserver(InvocationObserver* observer) { observer_ = observer; }
 
   // Invokes the active version of call.app_id on `executor`; `body` (nullable: call.payload is sent)
   // supplies the request body. Errors (through on_done): FailedPrecondition (no route: the app is missing or
   // unpublished), Unavailable (no instance could be started, or the crash-loop back-off), ResourceExhausted
-  // (the wait queue is full). Everything after the request reached an instance is a result, like a reverse
+  // (the wait queue is full), InvalidArgument (the payload does not pass the route's input check, see
+  // InvokeCall::check_input). Everything after the request reached an instance is a result, like a reverse
   // proxy's: the handler's own status (500 for a handler error), 502 when the instance died or closed the
   // connection (the next call gets a new instance), 504 when the app's execution timeout passed (the stuck
   // instance is replaced), 503 when a new instance answered nothing within its start timeout (it is stopped,
@@ -113,10 +124,15 @@ class Invoker {
   Result<InvokeResult> InvokeRoute(const Route& route, InvokeCall call, const InvokeSink* sink = nullptr) const;
 
  private:
+  // Starts a call on `route` (kept alive by `owner`): the observer's wrapper, the payload check, then Call.
+  void Run(boost::asio::any_io_executor executor, std::shared_ptr<const void> owner, const Route* route,
+           InvokeCall call, std::shared_ptr<BodySource> body, StreamSink sink) const;
+
   const RouteTable* routes_;
   runtime::InstanceManager* instances_;
   boost::asio::thread_pool* blocking_;
   runtime::LogCollector* logs_;
+  InvocationObserver* observer_ = nullptr;
 };
 
 }  // namespace ignite::gateway

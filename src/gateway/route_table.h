@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/payload_check.h"
 #include "runtime/launcher.h"
 
 namespace ignite::gateway {
@@ -20,6 +21,9 @@ struct Route {
   runtime::InstanceSpec spec;
   std::chrono::seconds timeout{120};
   bool allow_unauthenticated = false;  // Per-app URL callable without a token (with permissive CORS).
+  // The app's input schema, compiled when the route was built; nullptr when the app has none (then the
+  // payload is never parsed).
+  std::shared_ptr<const PayloadCheck> input_check;
 };
 
 class RouteTable {

@@ -70,6 +70,17 @@ InstanceManager::~InstanceManager() {
   StopAll();
 }
 
+void InstanceManager::EventLocked(Instance& instance, std::string_view type, std::string message, bool ends) {
+  if (!events_ || instance.ended) return;
+  if (ends) instance.ended = true;
+  AppEvent e;
+  e.type = std::string(type);
+  e.replica_id = instance.replica_id;
+  e.version = VersionOfKey(instance.key);
+  e.message = std::move(message);
+  events_->Emit(AppIdOfKey(instance.key), std::move(e));
+}
+
 void InstanceManager::StopSoon(std::shared_ptr<Instance> instance) {
   instance->connections.Clear();
   {
@@ -112,7 +123,14 @@ int InstanceManager::ReapIdle() {
         auto& inst = *i;
         // Only idle instances are looked at: busy ones are never reaped, so no waitpid for them.
         bool idle_too_long = now - inst->last_used > inst->idle_timeout && (inst->retired || above_reserve > 0);
-        if (inst->inflight == 0 && (idle_too_long || inst->process->Exited(nullptr))) {
+        std::string how;
+        if (inst->inflight == 0 && (idle_too_long || inst->process->Exited(&how))) {
+          if (how.empty()) {
+            EventLocked(*inst, event::kInstanceStoppedIdle,
+                        fmt::format("stopped after {}s without requests", inst->idle_timeout.count() / 1000), true);
+          } else {
+            EventLocked(*inst, event::kInstanceCrashed, "exited with " + how, true);
+          }
           if (!inst->retired) --above_reserve;
           inst->retired = true;
           idle.push_back(inst);
@@ -137,7 +155,12 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
     auto& pool = pools_[spec.key];
     // Drop instances whose process has died since the last request.
     pool.erase(std::remove_if(pool.begin(), pool.end(),
-                              [](const auto& i) { return i->inflight == 0 && i->process->Exited(nullptr); }),
+                              [this](const auto& i) {
+                                std::string how;
+                                if (i->inflight != 0 || !i->process->Exited(&how)) return false;
+                                EventLocked(*i, event::kInstanceCrashed, "exited with " + how, true);
+                                return true;
+                              }),
                pool.end());
     std::shared_ptr<Instance> best;
     int live = 0;
@@ -202,6 +225,7 @@ Result<std::shared_ptr<Instance>> InstanceManager::LaunchLocked(const InstanceSp
   inst->spawned = clock_->Now();
   inst->last_used = clock_->Now();
   pool.push_back(inst);
+  EventLocked(*inst, event::kInstanceStarted, fmt::format("started (pid {})", inst->process->pid()), false);
   return inst;
 }
 
@@ -280,11 +304,13 @@ std::string InstanceManager::CheckExited(Instance& instance) {
   instance.retired = true;
   capacity_.notify_all();
   CountCrashOnStart(instance, how);
+  EventLocked(instance, event::kInstanceCrashed, "exited with " + how, true);
   return how;
 }
 
 void InstanceManager::FailStart(Instance& instance, const std::string& why) {
   std::lock_guard<std::mutex> l(mu_);
+  EventLocked(instance, event::kInstanceStartTimeout, why, true);
   instance.retired = true;
   capacity_.notify_all();
   CountCrashOnStart(instance, why);
@@ -307,6 +333,10 @@ void InstanceManager::MarkServed(Instance& instance) {
   if (instance.served) return;
   instance.served = true;
   crashes_.erase(instance.key);
+  EventLocked(instance, event::kInstanceReady,
+              fmt::format("ready {} ms after its start",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(clock_->Now() - instance.spawned).count()),
+              false);
 }
 
 void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
@@ -327,6 +357,9 @@ void InstanceManager::Release(const std::shared_ptr<Instance>& instance) {
 
 void InstanceManager::RetireInstance(Instance& instance) {
   std::lock_guard<std::mutex> l(mu_);
+  if (!instance.retired) {
+    EventLocked(instance, event::kInstanceRetired, "taken out of service (it hung or misbehaved)", true);
+  }
   instance.retired = true;
   capacity_.notify_all();
 }
@@ -340,6 +373,11 @@ void InstanceManager::Retire(const std::string& key) {
     if (it == pools_.end()) return;
     std::vector<std::shared_ptr<Instance>> busy;
     for (auto& inst : it->second) {
+      EventLocked(*inst, event::kInstanceRetired,
+                  inst->inflight == 0 ? "retired: its version no longer serves"
+                                      : fmt::format("retired: its version no longer serves; stops after {} in-flight "
+                                                    "execution(s)", inst->inflight),
+                  true);
       inst->retired = true;
       (inst->inflight == 0 ? idle : busy).push_back(inst);
     }

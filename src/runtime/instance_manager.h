@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "runtime/app_events.h"
 #include "runtime/connection_cache.h"
 #include "runtime/launcher.h"
 
@@ -36,6 +37,7 @@ struct Instance {
   std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
   bool served = false;   // guarded by InstanceManager::mu_: answered at least one request
   bool counted = false;  // guarded by InstanceManager::mu_: its crash was counted
+  bool ended = false;    // guarded by InstanceManager::mu_: its last lifecycle event (stopped, crashed…) was sent
   ConnectionCache connections;  // idle keep-alive connections to it; cleared when it stops
 };
 
@@ -87,6 +89,10 @@ class InstanceManager {
   InstanceManager(Launcher* launcher, const Clock* clock,
                   std::chrono::milliseconds reap_every = std::chrono::milliseconds(200), ReadinessProbe probe = nullptr);
   ~InstanceManager();  // Stops every instance.
+
+  // Where lifecycle events of instances go (started, ready, stopped idle, crashed, start timeout, retired);
+  // nullptr (the default) sends none. Call before the first Acquire; `sink` must outlive the manager.
+  void SetEventSink(AppEventSink* sink) { events_ = sink; }
 
   // An instance of spec.key with room for one more execution: the least busy live one, else a new one while
   // fewer than max_replicas run, else it waits (at most queue_limit callers per key) until one frees up or
@@ -150,9 +156,12 @@ class InstanceManager {
   // Stops an instance off the caller's thread (on the reaper thread when there is one): leases are released
   // on the gateway's event loops, which must not wait for a process to exit.
   void StopSoon(std::shared_ptr<Instance> instance);
+  // Sends an instance's event; an ending one (`ends`) only once per instance. Requires mu_.
+  void EventLocked(Instance& instance, std::string_view type, std::string message, bool ends);
 
   Launcher* launcher_;
   const Clock* clock_;
+  AppEventSink* events_ = nullptr;
   std::mutex mu_;
   std::condition_variable stop_reaper_;
   bool stopping_ = false;  // guarded by mu_

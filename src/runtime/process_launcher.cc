@@ -123,7 +123,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   s.stdout_fd = out[1];
   s.stderr_fd = err[1];
   s.pass_fds = {lfd};
-  auto pid = Spawn(s);
+  auto pid = spawner_.Run([&s] { return Spawn(s); });
   // The child holds its own copies now. Closing ours means connections fail fast once the instance dies
   // instead of queueing on a socket nobody will ever accept from.
   close(lfd);

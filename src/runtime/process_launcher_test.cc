@@ -56,6 +56,40 @@ TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
   std::filesystem::remove_all(dir);
 }
 
+// Instances ask for SIGKILL when their parent dies (PR_SET_PDEATHSIG), and the kernel means the spawning
+// *thread*: one launched from a thread that then exits must live on.
+TEST(ProcessLauncherTest, InstanceOutlivesTheThreadThatLaunchedIt) {
+  auto dir = std::filesystem::temp_directory_path() / ("launcher-pdeath-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string script = (dir / "inst.sh").string();
+  {
+    std::ofstream s(script);
+    s << "#!/bin/sh\nexec setpriv --pdeathsig KILL sleep 30\n";
+  }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  {
+    LogCollector logs((dir / "logs").string(), &SystemClock());
+    ProcessLauncher launcher(dir.string(), &logs);
+    InstanceSpec spec;
+    spec.key = "org/p@1";
+    spec.app_id = "org/p";
+    spec.binary_path = script;
+    Result<std::unique_ptr<Process>> p = Internal("not launched");
+    std::thread short_lived([&] {
+      p = launcher.Launch(spec, "p-1");
+      // Outlive the child's prctl: a parent that is already gone when it asks is not the one it watches.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    });
+    short_lived.join();
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::string how;
+    EXPECT_FALSE((*p)->Exited(&how)) << "the instance died with its launching thread: " << how;
+    (*p)->Stop(0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ProcessLauncherTest, MissingArtifactIsFailedPrecondition) {
   LogCollector logs("/tmp", &SystemClock());
   ProcessLauncher launcher("/tmp", &logs);

@@ -3,8 +3,8 @@
 //   ignited org create NAME
 //   ignited token create --org NAME --role app-viewer|app-developer|admin [--ttl-secs N] [--description D]
 //   ignited routes
-// Until service accounts and `dodil login` exist (issue 5), this is how an operator makes more
-// organizations and tokens with narrower roles.
+// Organizations are made only here; tokens too, besides those exchanged for service account credentials
+// (api/auth_service.h), which an org's admins manage over the API.
 #pragma once
 
 #include <chrono>

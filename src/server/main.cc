@@ -15,9 +15,12 @@
 
 #include "api/async_invoke.h"
 #include "api/auth.h"
+#include "api/auth_http.h"
+#include "api/auth_service.h"
 #include "server/admin.h"
 #include "api/compute_service.h"
 #include "api/direct_url.h"
+#include "api/grpc_api.h"
 #include "api/http_api.h"
 #include "blob/fs_blob_store.h"
 #include "common/ids.h"
@@ -38,6 +41,7 @@ namespace {
 
 struct Flags {
   std::string listen = "127.0.0.1:7070";
+  std::string grpc_listen = "127.0.0.1:7071";
   std::string data_dir;
   std::string org = "org";
   std::string sdk_dir = IGNITE_GO_SDK_DIR;
@@ -53,6 +57,7 @@ struct Flags {
   std::string log_level = "info";
   std::string base_domain = "ignite.localhost";
   int drain_timeout_secs = 900;  // the longest execution timeout an app may have
+  int token_ttl_secs = 3600;      // tokens IssueToken makes from service accounts (default and cap)
 };
 
 std::string DefaultDataDir() {
@@ -69,6 +74,25 @@ std::string SocketDir(const std::string& data_dir) {
   return fmt::format("/tmp/ignited-{}-{}", getuid(), Sha256Hex(data_dir).substr(0, 12));
 }
 
+// "HOST:PORT" as host and port; InvalidArgument naming `flag` otherwise.
+Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& value, const char* flag) {
+  auto colon = value.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    try {
+      size_t used = 0;
+      port = std::stoi(value.substr(colon + 1), &used);
+      if (used != value.size() - colon - 1) port = -1;
+    } catch (...) {
+    }
+  }
+  if (port < 0 || port > 65535) {
+    return InvalidArgument(fmt::format("{} must be HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:7070 (got \"{}\")",
+                                       flag, value));
+  }
+  return std::make_pair(value.substr(0, colon), static_cast<uint16_t>(port));
+}
+
 int Fail(const Status& st) {
   spdlog::error("{}", st.message());
   return 1;
@@ -81,6 +105,10 @@ int main(int argc, char** argv) {
   f.data_dir = DefaultDataDir();
   CLI::App app{"ignited: the Ignite serverless platform server (API, builds, instances, gateway)"};
   app.add_option("--listen", f.listen, "HOST:PORT to serve the HTTP API on")->envname("IGNITE_LISTEN")->capture_default_str();
+  app.add_option("--grpc-listen", f.grpc_listen,
+                 "HOST:PORT to serve the same API over gRPC on (with server reflection); port 0 picks a free "
+                 "port, \"off\" disables it")
+      ->envname("IGNITE_GRPC_LISTEN")->capture_default_str();
   app.add_option("--data-dir", f.data_dir, "directory for the database, blobs, logs and caches")
       ->envname("IGNITE_DATA_DIR")->capture_default_str();
   app.add_option("--bootstrap-org", f.org, "organization created on a fresh data dir")
@@ -106,6 +134,10 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout-secs", f.drain_timeout_secs,
                  "on SIGTERM, how long in-flight requests may run before they are cut off")
       ->envname("IGNITE_DRAIN_TIMEOUT_SECS")->capture_default_str();
+  app.add_option("--token-ttl-secs", f.token_ttl_secs,
+                 "lifetime of tokens exchanged for service account credentials (POST /v1/ignite/auth/token); "
+                 "requests may ask for less, never more")
+      ->envname("IGNITE_TOKEN_TTL_SECS")->check(CLI::Range(1, 30 * 24 * 3600))->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->envname("IGNITE_LOG_LEVEL")->capture_default_str();
   // Offline administration (server/admin.h); without a subcommand ignited serves.
   app.fallthrough();
@@ -130,6 +162,7 @@ int main(int argc, char** argv) {
     http::Router router;
     api::HttpApi(nullptr, nullptr, nullptr).Register(&router);
     api::RegisterAsyncRoutes(&router, nullptr, nullptr, nullptr);
+    api::RegisterAuthRoutes(&router, nullptr, nullptr, nullptr);
     for (const auto& r : router.Describe()) std::cout << r << "\n";
     return 0;
   }
@@ -165,15 +198,11 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
 
-  auto colon = f.listen.rfind(':');
-  if (colon == std::string::npos) return Fail(InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:7070"));
+  auto listen_at = SplitHostPort(f.listen, "--listen");
+  if (!listen_at.ok()) return Fail(listen_at.status());
   http::ServerOptions http_opts;
-  http_opts.host = f.listen.substr(0, colon);
-  try {
-    http_opts.port = static_cast<uint16_t>(std::stoi(f.listen.substr(colon + 1)));
-  } catch (...) {
-    return Fail(InvalidArgument("--listen port must be a number, e.g. 127.0.0.1:7070"));
-  }
+  http_opts.host = listen_at->first;
+  http_opts.port = listen_at->second;
   http_opts.threads = f.threads;
 
   std::error_code ec;
@@ -210,10 +239,16 @@ int main(int argc, char** argv) {
   runtime::LogCollector logs(f.data_dir + "/logs", &SystemClock());
   runtime::ProcessLauncher launcher(socket_dir, &logs);
   runtime::InstanceManager instances(&launcher, &SystemClock());
+  runtime::AppEventLog app_events(&SystemClock());  // GetAppEvents / StreamAppEvents (memory only)
+  instances.SetEventSink(&app_events);
   gateway::RouteTable routes;
   // Blocking work: API methods, builds' bookkeeping, and the gateway's cold starts and waits for capacity.
   boost::asio::thread_pool pool(static_cast<size_t>(f.blocking_threads));
   gateway::Invoker invoker(&routes, &instances, &pool, &logs);
+  // Every invocation's outcome, saved in batches off the invoke path, for GetExecutionStats.
+  api::InvocationRecorder invocations(store->get(), &SystemClock());
+  invoker.SetObserver(&invocations);
+  invocations.Start();
   api::ServiceOptions svc_opts;
   svc_opts.data_dir = f.data_dir;
   svc_opts.go = *go;
@@ -221,7 +256,7 @@ int main(int argc, char** argv) {
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
   svc_opts.instance_start_timeout = std::chrono::seconds(f.instance_start_timeout_secs);
   api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
-                                                  &SystemClock()});
+                                                  &SystemClock(), &invocations, &app_events});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);
 
   http::Router router;
@@ -232,6 +267,16 @@ int main(int argc, char** argv) {
   if (auto st = executions.Start(); !st.ok()) return Fail(st);
   api::AsyncInvoker async_invoker(&service, &executions, &routes, store->get(), &SystemClock());
   api::RegisterAsyncRoutes(&router, &async_invoker, &auth, &pool);
+  // Service accounts and token exchange (api/auth_service.h).
+  api::AuthService auth_service(store->get(), &auth, &SystemClock(),
+                                api::AuthOptions{.token_ttl = std::chrono::seconds(f.token_ttl_secs)});
+  api::RegisterAuthRoutes(&router, &auth_service, &auth, &pool);
+  api::GrpcApi grpc_api(&service, &async_invoker, &auth_service, &auth);
+  if (f.grpc_listen != "off") {
+    auto at = SplitHostPort(f.grpc_listen, "--grpc-listen");
+    if (!at.ok()) return Fail(at.status());
+    if (auto st = grpc_api.Start(at->first, at->second); !st.ok()) return Fail(st);
+  }
   api::DirectUrl direct(f.base_domain, &routes, &invoker, &auth, &pool);
   router.SetHostHandler([&direct](std::string_view host) { return direct.Claims(host); },
                         [&direct](std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> ex) {
@@ -255,16 +300,23 @@ int main(int argc, char** argv) {
   }
   spdlog::info("ignited {} listening on {} (data dir {}, org {})", IGNITE_VERSION, endpoint, f.data_dir,
                boot->org_name);
+  if (grpc_api.port() != 0) {
+    spdlog::info("gRPC API (with reflection) on {}:{}", f.grpc_listen.substr(0, f.grpc_listen.rfind(':')),
+                 grpc_api.port());
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received signal {}: no new requests; waiting for in-flight ones (at most {}s)", sig,
                f.drain_timeout_secs);
   service.BeginShutdown();  // log followers end their streams instead of holding up the drain
+  std::thread grpc_stop([&] { grpc_api.Stop(std::chrono::seconds(f.drain_timeout_secs)); });
   server.Stop(std::chrono::seconds(f.drain_timeout_secs));
+  grpc_stop.join();
   async_invoker.Shutdown();  // running async executions finish (instances still up); queued ones fail
   pool.join();
   executions.Stop();  // saves the last execution records
+  invocations.Stop();  // and the last invocation outcomes
   instances.StopAll();
   spdlog::info("stopped");
   return 0;

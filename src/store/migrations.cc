@@ -115,6 +115,46 @@ CREATE INDEX executions_by_created ON executions(created_at_ms);
 CREATE INDEX executions_unfinished ON executions(status) WHERE status IN (1, 2);
 )sql";
 
+// Version 3: service accounts (issue 5) and the tokens issued from them. Tokens made before keep
+// service_account_id '' (not issued from an account). No foreign key from tokens: SQLite cannot add one to
+// an existing table, so DeleteServiceAccount deletes the account's tokens in the same transaction, and
+// PutToken inserts an account's token only while the account exists. The partial index serves that delete;
+// the expiry index the sweep of expired tokens.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE service_accounts (
+  id            TEXT PRIMARY KEY,
+  org_id        TEXT NOT NULL REFERENCES orgs(id),
+  name          TEXT NOT NULL,
+  role          TEXT NOT NULL,
+  secret_hash   TEXT NOT NULL,
+  salt          TEXT NOT NULL,
+  description   TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  UNIQUE (org_id, name)
+);
+
+ALTER TABLE tokens ADD COLUMN service_account_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_by_service_account ON tokens(service_account_id) WHERE service_account_id != '';
+CREATE INDEX tokens_by_expiry ON tokens(expires_at_ms) WHERE expires_at_ms != 0;
+)sql";
+
+// Version 4: invocation outcomes for execution stats (api/invocation_stats.h), written in batches off the
+// invoke path. No foreign keys (like executions); stats only count rows finished after the app was created,
+// so a re-created app starts from zero. by_app serves the stats query, by_time the retention sweep.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE invocations (
+  org_id         TEXT NOT NULL,
+  app_id         TEXT NOT NULL,
+  version        INTEGER NOT NULL,
+  finished_at_ms INTEGER NOT NULL,
+  duration_ms    INTEGER NOT NULL,
+  status         INTEGER NOT NULL,
+  cold_start     INTEGER NOT NULL
+);
+CREATE INDEX invocations_by_app ON invocations(org_id, app_id, finished_at_ms);
+CREATE INDEX invocations_by_time ON invocations(finished_at_ms);
+)sql";
+
 Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_ms) {
   IGNITE_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(db, Txn::Mode::kImmediate));
   // Re-read under the write lock: another ignited opening the same file may have applied it meanwhile.
@@ -133,7 +173,7 @@ Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_
 }  // namespace
 
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> migrations = {kV1, kV2};
+  static const std::vector<std::string_view> migrations = {kV1, kV2, kV3, kV4};
   return migrations;
 }
 

@@ -22,6 +22,22 @@ struct TokenRecord {
   std::string description;
   int64_t created_at_ms = 0;
   int64_t expires_at_ms = 0;  // 0 = never.
+  // The service account the token was issued from (IssueToken); empty for tokens made by `ignited token
+  // create` or the bootstrap. Deleting the service account deletes its tokens.
+  std::string service_account_id;
+};
+
+// A service account: long-lived credentials (id + secret) that IssueToken exchanges for expiring bearer
+// tokens with the account's org and role.
+struct ServiceAccountRecord {
+  std::string id;           // "sa_<32 hex>"; primary key; what `dodil login` takes as its first argument.
+  std::string org_id;
+  std::string name;         // Unique within the org.
+  std::string role;         // "admin", "app-developer", "app-viewer".
+  std::string secret_hash;  // hex sha256(salt + secret); the secret itself is never stored.
+  std::string salt;
+  std::string description;
+  int64_t created_at_ms = 0;
 };
 
 struct AppRecord {
@@ -88,6 +104,28 @@ struct ExecutionRecord {
   int64_t finished_at_ms = 0;
   int64_t duration_ms = 0;
   std::string invocation_id;   // The execution id the handler saw; its log lines carry it.
+};
+
+// One finished invocation of an app's serving version (any surface), for execution stats. No foreign keys,
+// like ExecutionRecord; retention deletes them.
+struct InvocationRecord {
+  std::string org_id;
+  std::string app_id;          // "org_name/app_name".
+  uint32_t version = 0;
+  int64_t finished_at_ms = 0;
+  int64_t duration_ms = 0;
+  uint32_t status = 0;         // HTTP status the caller got (2xx = succeeded).
+  bool cold_start = false;
+};
+
+// Aggregates over an app's invocations in a time window. Percentiles are nearest-rank; 0 without invocations.
+struct InvocationStats {
+  int64_t total = 0;
+  int64_t succeeded = 0;  // status 2xx
+  int64_t cold_starts = 0;
+  int64_t p50_ms = 0, p95_ms = 0, p99_ms = 0;
+  int64_t max_ms = 0;
+  double mean_ms = 0;
 };
 
 }  // namespace ignite::store

@@ -41,7 +41,7 @@ OrgRecord ReadOrg(const Stmt& s) {
 }
 
 constexpr std::string_view kTokenColumns =
-    "id, org_id, role, secret_hash, salt, description, created_at_ms, expires_at_ms";
+    "id, org_id, role, secret_hash, salt, description, created_at_ms, expires_at_ms, service_account_id";
 TokenRecord ReadToken(const Stmt& s) {
   return TokenRecord{.id = s.ColumnText(0),
                      .org_id = s.ColumnText(1),
@@ -50,7 +50,8 @@ TokenRecord ReadToken(const Stmt& s) {
                      .salt = s.ColumnText(4),
                      .description = s.ColumnText(5),
                      .created_at_ms = s.ColumnInt(6),
-                     .expires_at_ms = s.ColumnInt(7)};
+                     .expires_at_ms = s.ColumnInt(7),
+                     .service_account_id = s.ColumnText(8)};
 }
 
 constexpr std::string_view kAppColumns =
@@ -234,8 +235,12 @@ Result<std::vector<OrgRecord>> SqliteStore::ListOrgs() {
 
 Status SqliteStore::PutToken(const TokenRecord& t) {
   std::lock_guard<std::mutex> lock(mu_);
+  // One statement: a token of a service account is inserted only while the account exists, so it cannot
+  // slip in after a concurrent DeleteServiceAccount.
   IGNITE_ASSIGN_OR_RETURN(
-      Stmt s, Stmt::Prepare(db_, fmt::format("INSERT INTO tokens({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kTokenColumns)));
+      Stmt s, Stmt::Prepare(db_, fmt::format("INSERT INTO tokens({}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ?9 = '' "
+                                             "OR EXISTS (SELECT 1 FROM service_accounts WHERE id = ?9)",
+                                             kTokenColumns)));
   Status st = s.BindText(1, t.id)
                   .BindText(2, t.org_id)
                   .BindText(3, t.role)
@@ -244,10 +249,15 @@ Status SqliteStore::PutToken(const TokenRecord& t) {
                   .BindText(6, t.description)
                   .BindInt(7, t.created_at_ms)
                   .BindInt(8, t.expires_at_ms)
+                  .BindText(9, t.service_account_id)
                   .Run();
   if (s.rc() == SQLITE_CONSTRAINT_PRIMARYKEY) return AlreadyExists(fmt::format("token {} already exists", t.id));
   if (s.rc() == SQLITE_CONSTRAINT_FOREIGNKEY) return OrgIdNotFound(t.org_id);
-  return st;
+  IGNITE_RETURN_IF_ERROR(st);
+  if (sqlite3_changes(db_) == 0) {
+    return NotFound(fmt::format("service account {} not found (deleted meanwhile?)", t.service_account_id));
+  }
+  return OkStatus();
 }
 
 Result<TokenRecord> SqliteStore::GetToken(std::string_view id) {
@@ -257,6 +267,14 @@ Result<TokenRecord> SqliteStore::GetToken(std::string_view id) {
   IGNITE_ASSIGN_OR_RETURN(bool found, s.BindText(1, id).Step());
   if (!found) return NotFound(fmt::format("token {} not found", id));
   return ReadToken(s);
+}
+
+Result<int> SqliteStore::DeleteTokensExpiredBefore(int64_t ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(Stmt s,
+                          Stmt::Prepare(db_, "DELETE FROM tokens WHERE expires_at_ms != 0 AND expires_at_ms < ?"));
+  IGNITE_RETURN_IF_ERROR(s.BindInt(1, ms).Run());
+  return sqlite3_changes(db_);
 }
 
 // ---- Apps ----

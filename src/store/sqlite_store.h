@@ -41,6 +41,13 @@ class SqliteStore : public Store {
 
   Status PutToken(const TokenRecord& token) override;
   Result<TokenRecord> GetToken(std::string_view id) override;
+  Result<int> DeleteTokensExpiredBefore(int64_t ms) override;
+
+  // In sqlite_service_accounts.cc.
+  Status CreateServiceAccount(const ServiceAccountRecord& account) override;
+  Result<ServiceAccountRecord> GetServiceAccount(std::string_view id) override;
+  Result<std::vector<ServiceAccountRecord>> ListServiceAccounts(std::string_view org_id) override;
+  Result<int> DeleteServiceAccount(std::string_view org_id, std::string_view id) override;
 
   Status CreateApp(const AppRecord& app) override;
   Result<AppRecord> GetApp(std::string_view org_id, std::string_view name) override;
@@ -69,6 +76,12 @@ class SqliteStore : public Store {
   Result<ExecutionRecord> GetExecution(std::string_view id) override;
   Result<int> DeleteExecutionsBefore(int64_t ms) override;
   Result<int> FailUnfinishedExecutions(std::string_view reason, int64_t now_ms) override;
+
+  // In sqlite_invocations.cc.
+  Status PutInvocations(const std::vector<InvocationRecord>& records) override;
+  Result<InvocationStats> InvocationStatsFor(std::string_view org_id, std::string_view app_id, int64_t from_ms,
+                                             int64_t to_ms) override;
+  Result<int> DeleteInvocationsBefore(int64_t ms) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

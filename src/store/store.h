@@ -26,8 +26,23 @@ class Store {
   // Every organization, ordered by name.
   virtual Result<std::vector<OrgRecord>> ListOrgs() = 0;
 
-  virtual Status PutToken(const TokenRecord& token) = 0;  // Insert; AlreadyExists on a duplicate id.
+  // Insert; AlreadyExists on a duplicate id. A token with a service_account_id is inserted only while that
+  // service account exists (NotFound otherwise), so a token cannot outlive a concurrent delete of its account.
+  virtual Status PutToken(const TokenRecord& token) = 0;
   virtual Result<TokenRecord> GetToken(std::string_view id) = 0;
+  // Deletes tokens that expired before `ms` (never those with expires_at_ms 0); returns how many.
+  virtual Result<int> DeleteTokensExpiredBefore(int64_t ms) = 0;
+
+  // Service accounts (store/service_accounts in the SQLite store). AlreadyExists when the id, or the name
+  // within the org, is taken; NotFound when the org does not exist.
+  virtual Status CreateServiceAccount(const ServiceAccountRecord& account) = 0;
+  // NotFound when no account has that id (whatever its org: callers check org_id).
+  virtual Result<ServiceAccountRecord> GetServiceAccount(std::string_view id) = 0;
+  // The org's accounts ordered by name.
+  virtual Result<std::vector<ServiceAccountRecord>> ListServiceAccounts(std::string_view org_id) = 0;
+  // Deletes the account and every token issued from it, in one transaction. NotFound unless an account with
+  // that id exists in that org. Returns how many tokens were deleted.
+  virtual Result<int> DeleteServiceAccount(std::string_view org_id, std::string_view id) = 0;
 
   virtual Status CreateApp(const AppRecord& app) = 0;
   virtual Result<AppRecord> GetApp(std::string_view org_id, std::string_view name) = 0;
@@ -73,6 +88,14 @@ class Store {
   // Marks every record still PENDING or RUNNING as FAILED with `reason` (at start-up, for executions a
   // previous process did not finish). Returns how many were changed.
   virtual Result<int> FailUnfinishedExecutions(std::string_view reason, int64_t now_ms) = 0;
+
+  // Invocation outcomes for execution stats (api/invocation_stats.h). PutInvocations inserts all in one
+  // transaction; InvocationStatsFor aggregates those of `app_id` in org `org_id` finished in [from_ms, to_ms).
+  virtual Status PutInvocations(const std::vector<InvocationRecord>& records) = 0;
+  virtual Result<InvocationStats> InvocationStatsFor(std::string_view org_id, std::string_view app_id,
+                                                     int64_t from_ms, int64_t to_ms) = 0;
+  // Deletes the outcomes finished before `ms`; returns how many.
+  virtual Result<int> DeleteInvocationsBefore(int64_t ms) = 0;
 };
 
 }  // namespace ignite::store

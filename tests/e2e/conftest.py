@@ -45,13 +45,15 @@ class Platform:
 
     def start(self, env_extra=None):
         self.port = free_port()
+        self.grpc_port = free_port()
         env = dict(os.environ)
         env.update(env_extra or {})
         env["DODIL_CONFIG_DIR"] = str(self.config_dir)
         env["IGNITE_GO_CACHE_DIR"] = str(self.go_cache)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(BIN / "ignited"), "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)],
+            [str(BIN / "ignited"), "--listen", f"127.0.0.1:{self.port}",
+             "--grpc-listen", f"127.0.0.1:{self.grpc_port}", "--data-dir", str(self.data_dir)],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -60,10 +62,22 @@ class Platform:
             try:
                 with urllib.request.urlopen(self.endpoint + "/v1/ignite/health", timeout=1) as r:
                     if r.status == 200:
-                        return self
+                        return self._wait_for_cli_config(deadline)
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("ignited did not become healthy in 30s:\n" + self.log_path.read_text())
+
+    def _wait_for_cli_config(self, deadline):
+        # ignited writes the CLI config just after it starts serving; CLI calls made before would find none.
+        config = self.config_dir / "config.yaml"
+        while time.time() < deadline:
+            try:
+                if self.endpoint in config.read_text():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return self
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -2,8 +2,8 @@
 
 The routes come from the server itself (`ignited routes`), so a route added without an entry here fails the
 test. Each is called as: no token, a malformed token, an unknown token, an expired token, a viewer of the org,
-a developer of another org, and a developer of the org; only the status is checked (the body is not read,
-so streams that never end are fine)."""
+a developer of another org, a developer of the org, and an admin of the org; only the status is checked (the
+body is not read, so streams that never end are fine)."""
 
 import http.client
 import json
@@ -15,12 +15,20 @@ import pytest
 from conftest import BIN, write_app
 
 VIEWER = {"GetApp", "ListApps", "GetAppState", "ListAppReplicas", "GetAppLogs", "StreamAppLogs", "GetDraftInfo",
-          "ListAppVersions", "GetAppVersion", "GetBuildLog", "StreamCompileLogs", "GetExecution", "WatchExecution"}
+          "ListAppVersions", "GetAppVersion", "GetBuildLog", "StreamCompileLogs", "GetExecution", "WatchExecution",
+          "WhoAmI", "GetExecutionStats", "GetAppEvents", "StreamAppEvents"}
 DEVELOPER = {"CreateApp", "UpdateAppConfig", "DeleteApp", "SaveDraft", "CompileDraft", "CancelCompile", "PublishDraft",
              "RollbackApp", "TestDraft", "TestAppVersion", "GetAppCode", "Invoke", "InvokeAsync"}
+ADMIN = {"CreateServiceAccount", "ListServiceAccounts", "DeleteServiceAccount"}
 PUBLIC = {"HealthCheck"}
+# Takes no bearer: the body's service account credentials are the authentication. Called with a real
+# account's id and a wrong secret, it is 401 whoever calls.
+EXCHANGE = {"IssueToken"}
 # Routes that name no org in their path: the resource's own org decides, and another org sees NotFound.
 BY_ID = {"GetExecution", "WatchExecution", "StreamCompileLogs", "CancelCompile"}
+# Routes about the caller's own token: any valid token may call them, whatever its org.
+SELF = {"WhoAmI"}
+ALL = VIEWER | DEVELOPER | ADMIN | PUBLIC | EXCHANGE
 
 
 def ignited(platform, *args):
@@ -58,11 +66,16 @@ def world(platform, tmp_path_factory):
         "viewer": ignited(platform, "token", "create", "--org", "org", "--role", "app-viewer"),
         "other-developer": ignited(platform, "token", "create", "--org", "other", "--role", "app-developer"),
         "developer": ignited(platform, "token", "create", "--org", "org", "--role", "app-developer"),
+        "admin": platform.token(),
     }
+    status, _, body = platform.http("POST", "/v1/ignite/auth/service-accounts", b'{"name":"acl"}')
+    assert status == 200, body
+    account = json.loads(body)["serviceAccountId"]
     time.sleep(1.5)  # the expired token's second passes
     params = {"organization_name": "org", "app_name": "acl", "version": "1", "build_id": build, "deploy_id": deploy,
-              "execution_id": execution}
-    return platform, tokens, params
+              "execution_id": execution, "id": account}
+    bodies = {"IssueToken": json.dumps({"serviceAccountId": account, "secret": "igs_wrong"}).encode()}
+    return platform, tokens, params, bodies
 
 
 def call(platform, method, path, token, body=b"{}"):
@@ -82,34 +95,37 @@ def call(platform, method, path, token, body=b"{}"):
 def expected(name, who):
     if name in PUBLIC:
         return {200}
+    if name in EXCHANGE:
+        return {401}
     if who in ("none", "malformed", "unknown", "expired"):
         return {401}
-    if who == "viewer" and name in DEVELOPER:
+    if who == "viewer" and name in DEVELOPER | ADMIN:
         return {403}
-    if who == "other-developer":
+    if who == "other-developer" and name not in SELF:
         return {404} if name in BY_ID else {403}
+    if who == "developer" and name in ADMIN:
+        return {403}
     return None  # allowed: anything but 401 and 403
 
 
 def test_every_route_has_an_access_rule(world):
-    platform, _, _ = world
+    platform, _, _, _ = world
     names = {name for _, _, name in routes(platform)}
-    assert names == VIEWER | DEVELOPER | PUBLIC, (
-        f"routes without a rule here: {sorted(names - (VIEWER | DEVELOPER | PUBLIC))}; "
-        f"rules without a route: {sorted((VIEWER | DEVELOPER | PUBLIC) - names)}")
+    assert names == ALL, (
+        f"routes without a rule here: {sorted(names - ALL)}; rules without a route: {sorted(ALL - names)}")
 
 
 @pytest.mark.parametrize("who", ["none", "malformed", "unknown", "expired", "viewer", "other-developer",
-                                 "developer"])
+                                 "developer", "admin"])
 def test_route_access_by_identity(world, who):
-    platform, tokens, params = world
+    platform, tokens, params, bodies = world
     failures = []
     # DeleteApp last: the right developer really deletes the app.
     for method, pattern, name in sorted(routes(platform), key=lambda r: r[2] == "DeleteApp"):
         path = pattern
         for k, v in params.items():
             path = path.replace("{" + k + "}", v)
-        status = call(platform, method, path, tokens[who])
+        status = call(platform, method, path, tokens[who], bodies.get(name, b"{}"))
         want = expected(name, who)
         ok = status in want if want is not None else status not in (401, 403)
         if not ok:
