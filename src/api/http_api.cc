@@ -164,11 +164,14 @@ void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::E
 
 // Holds a pool thread for as long as the caller follows; a blank line every ~15 s keeps proxies from
 // closing a quiet stream and lets us notice a caller that went away.
-void HttpApi::StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder respond) {
-  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
+template <typename Req, typename Item>
+void HttpApi::Follow(const char* name, std::shared_ptr<http::Request> req, http::Responder respond,
+                     Status (ComputeService::*fn)(const Principal&, const Req&,
+                                                  const std::function<bool(const Item*)>&)) {
+  boost::asio::post(*pool_, [this, name, fn, req = std::move(req), respond = std::move(respond)] {
     std::shared_ptr<http::BodyStream> body;
     int idle_ticks = 0;
-    auto send = [&](const pb::LogLine* line) {
+    auto send = [&](const Item* item) {
       if (!body) {
         body = std::make_shared<http::BodyStream>();
         http::Response r;
@@ -176,51 +179,18 @@ void HttpApi::StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder 
         r.stream = body;
         respond(std::move(r));
       }
-      if (line) return body->Push("{\"result\":" + MessageToJson(*line) + "}\n");
+      if (item) return body->Push("{\"result\":" + MessageToJson(*item) + "}\n");
       if (++idle_ticks % 15 == 0) return body->Push("\n");
       return !body->aborted();
     };
     auto run = [&]() -> Status {
       IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
-      IGNITE_RETURN_IF_ERROR(CheckRole(p, "StreamAppLogs"));
-      pb::StreamAppLogsRequest msg;
+      IGNITE_RETURN_IF_ERROR(CheckRole(p, name));
+      Req msg;
       IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
       IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
       IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-      return service_->StreamAppLogs(p, msg, send);
-    };
-    Status st = run();
-    if (!body) return respond(http::ErrorResponse(st));
-    if (!st.ok()) body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(st).body));
-    body->Close();
-  });
-}
-
-// As StreamAppLogs, for the app's lifecycle events.
-void HttpApi::StreamAppEvents(std::shared_ptr<http::Request> req, http::Responder respond) {
-  boost::asio::post(*pool_, [this, req = std::move(req), respond = std::move(respond)] {
-    std::shared_ptr<http::BodyStream> body;
-    int idle_ticks = 0;
-    auto send = [&](const pb::AppEvent* event) {
-      if (!body) {
-        body = std::make_shared<http::BodyStream>();
-        http::Response r;
-        r.content_type = "application/x-ndjson";
-        r.stream = body;
-        respond(std::move(r));
-      }
-      if (event) return body->Push("{\"result\":" + MessageToJson(*event) + "}\n");
-      if (++idle_ticks % 15 == 0) return body->Push("\n");
-      return !body->aborted();
-    };
-    auto run = [&]() -> Status {
-      IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
-      IGNITE_RETURN_IF_ERROR(CheckRole(p, "StreamAppEvents"));
-      pb::StreamAppEventsRequest msg;
-      IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
-      IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
-      IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-      return service_->StreamAppEvents(p, msg, send);
+      return (service_->*fn)(p, msg, send);
     };
     Status st = run();
     if (!body) return respond(http::ErrorResponse(st));
@@ -297,12 +267,12 @@ void HttpApi::Register(http::Router* router) {
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/logs", "GetAppLogs", &S::GetAppLogs);
   router->Add("GET", "/v1/ignite/app/{organization_name}/{app_name}/logs/stream",
               [this](std::shared_ptr<http::Request> req, http::Responder respond) {
-                StreamAppLogs(std::move(req), std::move(respond));
+                Follow("StreamAppLogs", std::move(req), std::move(respond), &ComputeService::StreamAppLogs);
               }, "StreamAppLogs");
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/events", "GetAppEvents", &S::GetAppEvents);
   router->Add("GET", "/v1/ignite/app/{organization_name}/{app_name}/events/stream",
               [this](std::shared_ptr<http::Request> req, http::Responder respond) {
-                StreamAppEvents(std::move(req), std::move(respond));
+                Follow("StreamAppEvents", std::move(req), std::move(respond), &ComputeService::StreamAppEvents);
               }, "StreamAppEvents");
   Unary(router, "GET", "/v1/ignite/app/{organization_name}/{app_name}/stats/executions", "GetExecutionStats",
         &S::GetExecutionStats);

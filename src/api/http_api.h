@@ -31,8 +31,10 @@ class HttpApi {
                                                                gateway::InvokeCall, const gateway::InvokeSink*)>;
   void InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn);
   void Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> exchange);
-  void StreamAppLogs(std::shared_ptr<http::Request> req, http::Responder respond);
-  void StreamAppEvents(std::shared_ptr<http::Request> req, http::Responder respond);
+  // Routes that follow something open-ended (app logs, app events) as NDJSON {"result": item} lines.
+  template <typename Req, typename Item>
+  void Follow(const char* name, std::shared_ptr<http::Request> req, http::Responder respond,
+              Status (ComputeService::*fn)(const Principal&, const Req&, const std::function<bool(const Item*)>&));
   void StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond);
 
   ComputeService* service_;

@@ -120,16 +120,6 @@ class RealFs : public FileSystem {
   }
 };
 
-std::string EnvValue(const EnvMap& env, const std::string& name) {
-  auto it = env.find(name);
-  return it == env.end() ? std::string() : it->second;
-}
-
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  if (!dir.empty() && dir.back() == '/') return dir + name;
-  return dir + "/" + name;
-}
-
 // Looks up section.key as a nested map entry or a flat "section.key" entry. Non-scalars are an error.
 Result<std::string> Lookup(const YAML::Node& root, const std::string& section, const std::string& key,
                            std::string_view path) {
@@ -150,6 +140,16 @@ Result<std::string> Lookup(const YAML::Node& root, const std::string& section, c
 }
 
 }  // namespace
+
+std::string EnvValue(const EnvMap& env, const std::string& name) {
+  auto it = env.find(name);
+  return it == env.end() ? std::string() : it->second;
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
 
 Status FileSystem::WriteFile(const std::string& path, std::string_view) const {
   return LocalError(fmt::format("cannot write {}: writing files is not supported here", path));

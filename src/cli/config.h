@@ -32,6 +32,11 @@ class FileSystem {
   virtual Status WritePrivateFile(const std::string& path, std::string_view bytes) const;
 };
 
+// The value of `name` in `env`, or "" when it is unset.
+std::string EnvValue(const EnvMap& env, const std::string& name);
+// `dir` + "/" + `name`, without doubling a slash `dir` ends with.
+std::string JoinPath(const std::string& dir, const std::string& name);
+
 // The real filesystem. Thread-safe; lives for the whole program.
 const FileSystem& RealFileSystem();
 
