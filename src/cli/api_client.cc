@@ -362,6 +362,19 @@ Status ApiClient::StreamAppLogs(const AppRef& app, uint32_t tail, const std::str
   return StreamNdjson(http::Verb::get, AppPath(app) + "/logs/stream" + query, headers, "", sink);
 }
 
+Status ApiClient::StreamAppEvents(const AppRef& app, uint32_t tail, const std::string& replica_id,
+                                 const std::function<void(const v1::AppEvent&)>& on_event) {
+  std::string query = LogsQuery("tail", tail, replica_id, "");
+  ResultStreamDecoder<v1::AppEvent> decoder([](const v1::AppEvent&) { return false; }, on_event, "app event",
+                                            "the event stream ended (ignited stopped or restarted); run the "
+                                            "command again to follow on");
+  http::Headers headers = BaseHeaders();
+  headers.emplace_back("Accept", "application/x-ndjson");
+  NdjsonSink sink{[&](std::string_view chunk) { return decoder.Feed(chunk); }, [&] { return decoder.Finish(); },
+                  [] { return false; }};
+  return StreamNdjson(http::Verb::get, AppPath(app) + "/events/stream" + query, headers, "", sink);
+}
+
 Result<v1::GetAppLogsResponse> ApiClient::GetAppLogs(const AppRef& app, uint32_t limit,
                                                      const std::string& replica_id,
                                                      const std::string& execution_id) {

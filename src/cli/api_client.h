@@ -101,6 +101,9 @@ class ApiClient {
   // transport failure.
   Status StreamAppLogs(const AppRef& app, uint32_t tail, const std::string& replica_id,
                        const std::string& execution_id, const std::function<void(const v1::LogLine&)>& on_line);
+  // GET .../events/stream: as StreamAppLogs, for the app's lifecycle events.
+  Status StreamAppEvents(const AppRef& app, uint32_t tail, const std::string& replica_id,
+                         const std::function<void(const v1::AppEvent&)>& on_event);
   // GET .../logs with the query parameters that are set (limit > 0, non-empty ids).
   Result<v1::GetAppLogsResponse> GetAppLogs(const AppRef& app, uint32_t limit, const std::string& replica_id,
                                             const std::string& execution_id);

@@ -364,7 +364,7 @@ Status AppStats(CommandContext& ctx, const StatsOptions& opts) {
   });
 }
 
-// `app events`: GetAppEvents; --follow polls it once a second and prints what is new.
+// `app events`: GetAppEvents, or StreamAppEvents with --follow.
 struct EventsOptions {
   std::string id;
   uint32_t limit = 0;
@@ -380,45 +380,29 @@ std::string RenderEvent(const v1::AppEvent& e) {
 
 Status AppEvents(CommandContext& ctx, const EventsOptions& opts) {
   IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
+  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
+  if (opts.follow) {
+    // StreamAppEvents: the newest `limit`, then each new event as it happens.
+    IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
+    return client->StreamAppEvents(ref, opts.limit, opts.replica, [&](const v1::AppEvent& e) {
+      ctx.out() << (IsStructured(format) ? RenderStreamItem(format, MessageToCompactJson(e)) : RenderEvent(e));
+      ctx.out().flush();
+    });
+  }
   std::string target = fmt::format("/v1/ignite/app/{}/{}/events", ref.org, ref.app);
   std::string query;
   if (opts.limit > 0) query += fmt::format("limit={}", opts.limit);
   if (!opts.replica.empty()) query += (query.empty() ? "" : "&") + ("replica_id=" + opts.replica);
   if (!query.empty()) target += "?" + query;
-  IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   v1::GetAppEventsResponse response;
   IGNITE_RETURN_IF_ERROR(client->Call(http::Verb::get, target, nullptr, &response));
-  if (!opts.follow) {
-    return Emit(ctx, response, [&] {
-      std::string text;
-      for (const v1::AppEvent& e : response.events()) text += RenderEvent(e);
-      return text.empty() ? fmt::format("No events for {} (events are kept in memory since ignited started).\n",
-                                        ref.id())
-                          : text;
-    });
-  }
-  IGNITE_ASSIGN_OR_RETURN(OutputFormat format, ctx.Format());
-  auto print = [&](const v1::AppEvent& e) {
-    ctx.out() << (IsStructured(format) ? RenderStreamItem(format, MessageToCompactJson(e)) : RenderEvent(e));
-    ctx.out().flush();
-  };
-  // Events are ordered by time; the newest already printed are remembered to print each once.
-  int64_t last_ts = 0;
-  std::vector<std::string> at_last;
-  auto key = [](const v1::AppEvent& e) { return e.type() + "|" + e.replica_id() + "|" + e.message(); };
-  for (;;) {
-    for (const v1::AppEvent& e : response.events()) {
-      if (e.timestamp_ms() < last_ts) continue;
-      if (e.timestamp_ms() == last_ts && std::find(at_last.begin(), at_last.end(), key(e)) != at_last.end()) continue;
-      if (e.timestamp_ms() > last_ts) at_last.clear();
-      last_ts = e.timestamp_ms();
-      at_last.push_back(key(e));
-      print(e);
-    }
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    response.Clear();
-    IGNITE_RETURN_IF_ERROR(client->Call(http::Verb::get, target, nullptr, &response));
-  }
+  return Emit(ctx, response, [&] {
+    std::string text;
+    for (const v1::AppEvent& e : response.events()) text += RenderEvent(e);
+    return text.empty() ? fmt::format("No events for {} (events are kept in memory since ignited started).\n",
+                                      ref.id())
+                        : text;
+  });
 }
 
 struct DeployOptions {

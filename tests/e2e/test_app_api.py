@@ -7,12 +7,13 @@ import http.client
 import io
 import json
 import os
+import subprocess
 import tarfile
 import time
 
 import pytest
 
-from conftest import HELLO, write_app
+from conftest import BIN, HELLO, write_app
 
 SCHEMA = json.dumps({"type": "object", "required": ["name"],
                      "properties": {"name": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}})
@@ -330,6 +331,22 @@ def test_event_stream_sends_the_tail_then_new_events(platform, tmp_path):
     live = next_event()
     assert live["type"] == "INSTANCE_STARTED" and live["replicaId"].startswith("streamed-"), live
     conn.close()
+
+
+def test_cli_events_follow_uses_the_stream(platform, tmp_path):
+    _publish(platform, tmp_path, "followed")
+    env = dict(os.environ, DODIL_CONFIG_DIR=str(platform.config_dir))
+    proc = subprocess.Popen([str(BIN / "dodil"), "ignite", "-o", "json", "app", "events", "org:followed", "--follow",
+                             "--limit", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert first["type"] == "VERSION_PUBLISHED", first
+        assert _invoke(platform, "followed", b'{"name":"f"}')[:2] == (200, 200)
+        live = json.loads(proc.stdout.readline())
+        assert live["type"] == "INSTANCE_STARTED", live
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 # ---- DeleteApp cascade ----
