@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "common/ids.h"
 #include "http/serialize.h"
 
@@ -535,6 +536,12 @@ void Invoker::StartRoute(asio::any_io_executor executor, std::shared_ptr<const R
 
 namespace {
 
+Status PayloadTooLarge(size_t max) {
+  return InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input schema "
+                                     "accepts; send a smaller payload or remove the app's input schema",
+                                     max));
+}
+
 // Reads a request body whole (for the payload check), refusing more than `max` bytes.
 class BodyCollector : public std::enable_shared_from_this<BodyCollector> {
  public:
@@ -558,22 +565,13 @@ class BodyCollector : public std::enable_shared_from_this<BodyCollector> {
     });
   }
 
-  Status TooLarge() const {
-    return InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input schema "
-                                       "accepts; send a smaller payload or remove the app's input schema",
-                                       max_));
-  }
+  Status TooLarge() const { return PayloadTooLarge(max_); }
 
   std::shared_ptr<BodySource> body_;
   size_t max_;
   Done done_;
   std::string data_;
 };
-
-int64_t UnixMsNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -582,8 +580,9 @@ void Invoker::Run(asio::any_io_executor executor, std::shared_ptr<const void> ow
   if (observer_ && call.count) {
     // Wraps on_done to report the outcome: results, and refusals for want of capacity (no handler ran).
     auto started = Clock::now();
-    sink.on_done = [observer = observer_, done = std::move(sink.on_done), app_id = route->app_id,
-                    org_id = route->org_id, version = route->version, started](Result<InvokeResult> r) {
+    // `owner` keeps the snapshot holding `route` alive; the ids are copied only into the outcome.
+    sink.on_done = [observer = observer_, done = std::move(sink.on_done), owner, route,
+                    started](Result<InvokeResult> r) {
       InvocationOutcome o;
       if (r.ok()) {
         o.status = r->status;
@@ -594,10 +593,10 @@ void Invoker::Run(asio::any_io_executor executor, std::shared_ptr<const void> ow
         o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
       }
       if (o.status != 0) {
-        o.app_id = app_id;
-        o.org_id = org_id;
-        o.version = version;
-        o.finished_at_ms = UnixMsNow();
+        o.app_id = route->app_id;
+        o.org_id = route->org_id;
+        o.version = route->version;
+        o.finished_at_ms = SystemClock().NowUnixMs();
         observer->OnInvocation(std::move(o));
       }
       done(std::move(r));
@@ -606,11 +605,8 @@ void Invoker::Run(asio::any_io_executor executor, std::shared_ptr<const void> ow
   if (call.check_input && route->input_check) {
     const PayloadCheck& check = *route->input_check;
     if (!body) {
-      Status st = call.payload.size() > check.max_bytes()
-                      ? InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input "
-                                                    "schema accepts; send a smaller payload",
-                                                    check.max_bytes()))
-                      : check.Check(call.payload);
+      Status st = call.payload.size() > check.max_bytes() ? PayloadTooLarge(check.max_bytes())
+                                                           : check.Check(call.payload);
       if (!st.ok()) {
         asio::post(executor, [sink = std::move(sink), st = std::move(st)] { sink.on_done(st); });
         return;
