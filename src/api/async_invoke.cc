@@ -10,6 +10,7 @@
 
 #include "api/roles.h"
 #include "api/proto_json.h"
+#include "api/unary_route.h"
 #include "common/ids.h"
 #include "common/names.h"
 #include "http/server.h"
@@ -28,12 +29,6 @@ std::string HandlerError(const std::string& body) {
     if (it != json.end() && it->is_string()) return it->get<std::string>();
   }
   return "";
-}
-
-http::Response JsonResponse(const google::protobuf::Message& msg) {
-  http::Response r;
-  r.body = MessageToJson(msg);
-  return r;
 }
 
 }  // namespace

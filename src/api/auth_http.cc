@@ -1,58 +1,29 @@
 #include "api/auth_http.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/url/parse_query.hpp>
 
 #include <fmt/format.h>
 
 #include "api/proto_json.h"
 #include "api/roles.h"
+#include "api/unary_route.h"
 #include "http/server.h"
 
 namespace ignite::api {
 namespace {
 
-http::Response JsonResponse(const google::protobuf::Message& msg) {
-  http::Response r;
-  r.body = MessageToJson(msg);
-  return r;
-}
-
-// Decodes one application/x-www-form-urlencoded component ('+' is a space, %XX a byte).
-Result<std::string> FormDecode(std::string_view in) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%') {
-      if (i + 2 >= in.size() || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) {
-        return InvalidArgument("malformed percent-encoding in the form body");
-      }
-      out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
+// An application/x-www-form-urlencoded body (OAuth2 client credentials), decoded by Boost.URL.
 Result<pb::IssueTokenRequest> ParseForm(std::string_view body) {
   pb::IssueTokenRequest req;
-  while (!body.empty()) {
-    size_t amp = body.find('&');
-    std::string_view pair = body.substr(0, amp);
-    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    IGNITE_ASSIGN_OR_RETURN(std::string key, FormDecode(pair.substr(0, eq)));
-    IGNITE_ASSIGN_OR_RETURN(std::string value,
-                            FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1)));
+  auto params = boost::urls::parse_query(body);
+  if (!params) return InvalidArgument(fmt::format("malformed form body: {}", params.error().message()));
+  boost::urls::encoding_opts form;
+  form.space_as_plus = true;
+  for (const auto& param : *params) {
+    if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2"
+    std::string key = param.key.decode(form);
+    std::string value = param.has_value ? param.value.decode(form) : std::string();
     if (key == "client_id") {
       req.set_service_account_id(value);
     } else if (key == "client_secret") {
@@ -77,28 +48,14 @@ Result<pb::IssueTokenRequest> ParseForm(std::string_view body) {
   return req;
 }
 
-// A route that authenticates and checks the role of `name`, then parses the request like HttpApi's Unary
-// routes (JSON body, query, path parameters) and runs `fn` on the pool.
 template <typename Req, typename Resp>
 void Authed(http::Router* router, const char* method, const char* pattern, const char* name, AuthService* service,
             Authenticator* auth, boost::asio::thread_pool* pool,
             Result<Resp> (AuthService::*fn)(const Principal&, const Req&)) {
-  router->Add(method, pattern, [=](std::shared_ptr<http::Request> req, http::Responder respond) {
-    boost::asio::post(*pool, [=, req = std::move(req), respond = std::move(respond)] {
-      auto run = [&]() -> Result<Resp> {
-        IGNITE_ASSIGN_OR_RETURN(Principal p, auth->Authenticate(req->Header("authorization")));
-        IGNITE_RETURN_IF_ERROR(CheckRole(p, name));
-        Req msg;
-        const std::string& body = req->raw.body();
-        if (body.find_first_not_of(" \t\r\n") != std::string::npos) IGNITE_RETURN_IF_ERROR(JsonToMessage(body, &msg));
-        IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
-        IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-        return (service->*fn)(p, msg);
-      };
-      auto result = run();
-      respond(result.ok() ? JsonResponse(*result) : http::ErrorResponse(result.status()));
-    });
-  }, name);
+  AddUnaryRoute<Req, Resp>(router, pool, auth, method, pattern, name,
+                           [service, fn](const Principal& p, const Req& msg, const http::Request&) {
+                             return (service->*fn)(p, msg);
+                           });
 }
 
 }  // namespace

@@ -9,32 +9,11 @@
 #include "api/on_loop.h"
 #include "api/roles.h"
 #include "api/proto_json.h"
+#include "api/unary_route.h"
 #include "common/names.h"
 #include "http/server.h"
 
 namespace ignite::api {
-namespace {
-
-// Path parameters carry the request's organization_name/app_name; they are validated here once for every
-// route, so methods can trust them.
-Status ValidatePathNames(const std::map<std::string, std::string>& params) {
-  if (auto it = params.find("organization_name"); it != params.end()) {
-    IGNITE_RETURN_IF_ERROR(ValidateOrgName(it->second));
-  }
-  if (auto it = params.find("app_name"); it != params.end()) {
-    IGNITE_RETURN_IF_ERROR(ValidateAppName(it->second));
-  }
-  return OkStatus();
-}
-
-http::Response JsonResponse(const google::protobuf::Message& msg) {
-  http::Response r;
-  r.body = MessageToJson(msg);
-  return r;
-}
-
-
-}  // namespace
 
 HttpApi::HttpApi(ComputeService* service, Authenticator* auth, boost::asio::thread_pool* pool)
     : service_(service), auth_(auth), pool_(pool) {}
@@ -51,25 +30,7 @@ void HttpApi::Unary(http::Router* router, const char* method, const char* patter
 template <typename Req, typename Resp>
 void HttpApi::UnaryWith(http::Router* router, const char* method, const char* pattern, const char* name,
                         std::function<Result<Resp>(const Principal&, const Req&, const http::Request&)> fn) {
-  router->Add(method, pattern, [this, fn, name](std::shared_ptr<http::Request> req, http::Responder respond) {
-    boost::asio::post(*pool_, [this, fn, name, req = std::move(req), respond = std::move(respond)] {
-      auto run = [&]() -> Result<Resp> {
-        // Identity and role first: an unauthenticated or unauthorized caller learns nothing about the
-        // request's validity.
-        IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));
-        IGNITE_RETURN_IF_ERROR(CheckRole(p, name));
-        Req msg;
-        const std::string& body = req->raw.body();
-        if (body.find_first_not_of(" \t\r\n") != std::string::npos) IGNITE_RETURN_IF_ERROR(JsonToMessage(body, &msg));
-        IGNITE_RETURN_IF_ERROR(SetFields(req->query, &msg));
-        IGNITE_RETURN_IF_ERROR(ValidatePathNames(req->params));
-        IGNITE_RETURN_IF_ERROR(SetFields(req->params, &msg));
-        return fn(p, msg, *req);
-      };
-      auto result = run();
-      respond(result.ok() ? JsonResponse(*result) : http::ErrorResponse(result.status()));
-    });
-  }, name);
+  AddUnaryRoute<Req, Resp>(router, pool_, auth_, method, pattern, name, std::move(fn));
 }
 
 void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn) {
