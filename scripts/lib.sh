@@ -12,6 +12,7 @@ DEB_PACKAGES=(
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libvalijson-dev
   libsqlite3-dev libarchive-dev libssl-dev
   libspdlog-dev libfmt-dev
+  libseccomp-dev slirp4netns bubblewrap
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pip
 )

@@ -564,7 +564,10 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   r.spec.binary_path = deps_.blobs->PathFor(artifact_hash);
   r.spec.start_timeout = options_.instance_start_timeout;
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
-  r.timeout = std::chrono::seconds(AppliedLimits(spec).timeout_secs());
+  pb::ResourceLimits limits = AppliedLimits(spec);
+  r.timeout = std::chrono::seconds(limits.timeout_secs());
+  r.spec.memory_mb = limits.memory_mb();
+  r.spec.cpu_millicores = limits.cpu_millicores();
   r.allow_unauthenticated = spec.allow_unauthenticated();
   if (auto schema = CompileOptionalSchema(spec.input_schema(), "input_schema"); schema.ok()) {
     r.input_check = *schema;
@@ -702,6 +705,8 @@ pb::HealthCheckResponse ComputeService::HealthCheck() const {
   r.set_status("SERVING");
   r.set_version(IGNITE_VERSION);
   r.set_uptime_ms(deps_.clock->NowUnixMs() - started_ms_);
+  r.set_sandbox(options_.sandbox_description);
+  r.set_limits(options_.limits_description);
   return r;
 }
 

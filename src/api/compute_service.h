@@ -39,6 +39,8 @@ struct ServiceOptions {
   int max_concurrent_builds = 2;
   std::chrono::milliseconds build_timeout{10 * 60 * 1000};
   std::chrono::milliseconds instance_start_timeout{10'000};  // see runtime::InstanceSpec::start_timeout
+  std::string sandbox_description = "off";   // how instances are isolated, for HealthCheck
+  std::string limits_description = "none";   // how their limits are enforced, for HealthCheck
 };
 
 struct Deps {

@@ -431,6 +431,14 @@ class Call : public std::enable_shared_from_this<Call> {
     }
     // Alive but misbehaving: take it out of service all the same.
     if (how.empty()) instances_->RetireInstance(lease_->instance());
+    if (!how.empty() && lease_->instance().process->OutOfMemory()) {
+      // Not a generic crash: say which limit, and how to raise it. 429 is RESOURCE_EXHAUSTED's HTTP status.
+      return Fail(429, fmt::format("the instance {} of {} ran out of memory: it exceeded its {} MB memory limit and "
+                                   "was killed (execution {}); the next invocation starts a new instance. Raise "
+                                   "the limit with `dodil ignite app update {} --memory <MB>` or a larger --tier",
+                                   lease_->instance().replica_id, route_->app_id, route_->spec.memory_mb,
+                                   result_.execution_id, route_->app_id));
+    }
     Fail(502, fmt::format(
         "the instance {} of {} {} before answering (execution {}); the next invocation starts a new instance. "
         "See `dodil ignite app logs {}` for what it printed",

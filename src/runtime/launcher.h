@@ -26,6 +26,9 @@ struct InstanceSpec {
   int reserved = 0;           // Instances kept running even when idle (started ahead of requests).
   // An instance that has not answered anything this long after its spawn is declared failed to start.
   std::chrono::milliseconds start_timeout{10'000};
+  // Resource limits (the app's tier or explicit limits); 0 = none. Enforced by the launcher's cgroups.
+  uint32_t memory_mb = 0;
+  uint32_t cpu_millicores = 0;
 };
 
 // A running instance process. Methods are thread-safe.
@@ -39,6 +42,8 @@ class Process {
   virtual bool Exited(std::string* description) = 0;
   // SIGTERM, then SIGKILL after `grace_ms`; reaps. Blocks up to grace_ms.
   virtual void Stop(int grace_ms) = 0;
+  // True when the process was killed for exceeding its memory limit (known once it has exited).
+  virtual bool OutOfMemory() const { return false; }
 };
 
 class Launcher {

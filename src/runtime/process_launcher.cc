@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/process.h"
 
@@ -29,11 +31,13 @@ std::string DescribeWait(int status) {
 
 class SpawnedProcess : public Process {
  public:
-  SpawnedProcess(pid_t pid, std::string socket_path) : pid_(pid), socket_path_(std::move(socket_path)) {}
+  SpawnedProcess(pid_t pid, std::string socket_path, std::unique_ptr<Cgroup> cgroup)
+      : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)) {}
   ~SpawnedProcess() override {
     Stop(0);
     unlink(socket_path_.c_str());
   }
+  bool OutOfMemory() const override { return cgroup_ && cgroup_->OomKilled(); }
   pid_t pid() const override { return pid_; }
   const std::string& socket_path() const override { return socket_path_; }
 
@@ -73,6 +77,7 @@ class SpawnedProcess : public Process {
  private:
   const pid_t pid_;
   const std::string socket_path_;
+  const std::unique_ptr<Cgroup> cgroup_;  // its limits; destroyed (what is left in it killed) last
   std::mutex mu_;
   bool reaped_ = false;  // guarded by mu_
   std::string how_;      // guarded by mu_
@@ -80,8 +85,22 @@ class SpawnedProcess : public Process {
 
 }  // namespace
 
-ProcessLauncher::ProcessLauncher(std::string socket_dir, LogCollector* logs)
-    : socket_dir_(std::move(socket_dir)), logs_(logs) {}
+ProcessLauncher::ProcessLauncher(std::string socket_dir, LogCollector* logs, CgroupManager* cgroups)
+    : socket_dir_(std::move(socket_dir)), logs_(logs), cgroups_(cgroups) {}
+
+ProcessLauncher::~ProcessLauncher() {
+  // The sandbox belongs to the spawn thread's namespaces; let it go there.
+  spawner_.Run([this] { sandbox_.reset(); });
+}
+
+Status ProcessLauncher::EnableSandbox(const SandboxOptions& options) {
+  auto box = spawner_.Run([&options] { return Sandbox::Prepare(options); });
+  if (!box.ok()) return box.status();
+  sandbox_ = std::move(*box);
+  return OkStatus();
+}
+
+std::string ProcessLauncher::SandboxDescription() const { return sandbox_ ? sandbox_->Describe() : "off"; }
 
 Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spec, const std::string& replica_id) {
   if (access(spec.binary_path.c_str(), X_OK) != 0) {
@@ -112,18 +131,63 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     close(out[1]);
     return Internal("pipe failed");
   }
-  SpawnSpec s;
-  s.argv = {spec.binary_path};
-  s.env = spec.env;
-  s.env["IGNITE_LISTEN_FD"] = "3";
-  s.env["IGNITE_REPLICA_ID"] = replica_id;
-  s.env["IGNITE_FUNCTION_ID"] = spec.app_id;
-  if (!s.env.count("PATH")) s.env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  s.cwd = "/";
-  s.stdout_fd = out[1];
-  s.stderr_fd = err[1];
-  s.pass_fds = {lfd};
-  auto pid = spawner_.Run([&s] { return Spawn(s); });
+  std::unique_ptr<Cgroup> cgroup;
+  if (cgroups_) {
+    ResourceLimits limits;
+    limits.memory_bytes = uint64_t{spec.memory_mb} << 20;
+    limits.cpu_millicores = spec.cpu_millicores;
+    limits.pids = kPidsPerInstance;
+    auto made = cgroups_->Create(replica_id, limits);
+    if (!made.ok()) {
+      close(lfd);
+      for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+      return made.status();
+    }
+    cgroup = std::move(*made);
+  }
+  std::map<std::string, std::string> env = spec.env;
+  env["IGNITE_LISTEN_FD"] = "3";
+  env["IGNITE_REPLICA_ID"] = replica_id;
+  env["IGNITE_FUNCTION_ID"] = spec.app_id;
+  if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  Result<pid_t> pid = Internal("not started");
+  if (sandbox_) {
+    SandboxSpawn s;
+    s.binary_path = spec.binary_path;
+    s.env = std::move(env);
+    s.stdout_fd = out[1];
+    s.stderr_fd = err[1];
+    s.pass_fds = {lfd};
+    // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
+    s.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
+    if (cgroup) {
+      s.cgroup_procs_fds = cgroup->procs_fds();
+      s.rlimits = cgroup->rlimits();
+    }
+    pid = spawner_.Run([this, &s] { return sandbox_->Spawn(s); });
+  } else {
+    SpawnSpec s;
+    s.argv = {spec.binary_path};
+    s.env = std::move(env);
+    s.cwd = "/";
+    s.stdout_fd = out[1];
+    s.stderr_fd = err[1];
+    s.pass_fds = {lfd};
+    pid = spawner_.Run([&s] { return Spawn(s); });
+    // Unsandboxed, the child joins its cgroup just after it started (a short window without limits).
+    if (pid.ok() && cgroup) {
+      std::string text = std::to_string(*pid);
+      for (int fd : cgroup->procs_fds()) {
+        if (write(fd, text.data(), text.size()) < 0) {
+          spdlog::warn("cannot move pid {} into its cgroup: {}", *pid, std::strerror(errno));
+        }
+      }
+      for (const auto& [resource, value] : cgroup->rlimits()) {
+        rlimit rl{value, value};
+        prlimit(*pid, static_cast<__rlimit_resource>(resource), &rl, nullptr);
+      }
+    }
+  }
   // The child holds its own copies now. Closing ours means connections fail fast once the instance dies
   // instead of queueing on a socket nobody will ever accept from.
   close(lfd);
@@ -137,7 +201,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   }
   logs_->Add(out[0], spec.app_id, replica_id, "stdout");
   logs_->Add(err[0], spec.app_id, replica_id, "stderr");
-  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path));
+  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup)));
 }
 
 }  // namespace ignite::runtime

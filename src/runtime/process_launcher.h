@@ -3,13 +3,17 @@
 // style), so the gateway can connect at once and the first request waits in the kernel backlog instead of
 // behind a readiness poll. stdout/stderr go to the LogCollector. The spawn itself runs on the launcher's own
 // long-lived thread (runtime/spawn_thread.h), so an instance never dies because the thread that asked for it
-// ended. Thread-safe.
+// ended. With a sandbox enabled, instances start isolated (runtime/sandbox.h); with cgroups, each instance
+// gets its own group carrying its spec's limits (runtime/cgroups.h). Thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "runtime/cgroups.h"
 #include "runtime/launcher.h"
 #include "runtime/log_collector.h"
+#include "runtime/sandbox.h"
 #include "runtime/spawn_thread.h"
 
 namespace ignite::runtime {
@@ -17,14 +21,23 @@ namespace ignite::runtime {
 class ProcessLauncher : public Launcher {
  public:
   // Sockets are created in `socket_dir` (kept short: Unix socket paths are limited to 107 bytes).
-  // `logs` must outlive the launcher.
-  ProcessLauncher(std::string socket_dir, LogCollector* logs);
+  // `logs` and `cgroups` (nullptr: no per-instance groups) must outlive the launcher.
+  ProcessLauncher(std::string socket_dir, LogCollector* logs, CgroupManager* cgroups = nullptr);
+  ~ProcessLauncher() override;
+  // Starts every later instance in the sandbox. Call before the first Launch. Errors: Sandbox::Prepare's.
+  Status EnableSandbox(const SandboxOptions& options);
+  // The sandbox in use, or "off", for the start-up log and HealthCheck.
+  std::string SandboxDescription() const;
   Result<std::unique_ptr<Process>> Launch(const InstanceSpec& spec, const std::string& replica_id) override;
+
+  static constexpr uint32_t kPidsPerInstance = 256;  // processes and threads; a fork bomb stops here
 
  private:
   std::string socket_dir_;
   LogCollector* logs_;
+  CgroupManager* cgroups_;
   SpawnThread spawner_;
+  std::unique_ptr<Sandbox> sandbox_;  // set once by EnableSandbox; used on spawner_'s thread only
 };
 
 }  // namespace ignite::runtime

@@ -58,6 +58,7 @@ struct Flags {
   std::string base_domain = "ignite.localhost";
   int drain_timeout_secs = 900;  // the longest execution timeout an app may have
   int token_ttl_secs = 3600;      // tokens IssueToken makes from service accounts (default and cap)
+  std::string sandbox = "auto";   // on, off, or auto (on when this process may create namespaces)
 };
 
 std::string DefaultDataDir() {
@@ -138,6 +139,10 @@ int main(int argc, char** argv) {
                  "lifetime of tokens exchanged for service account credentials (POST /v1/ignite/auth/token); "
                  "requests may ask for less, never more")
       ->envname("IGNITE_TOKEN_TTL_SECS")->check(CLI::Range(1, 30 * 24 * 3600))->capture_default_str();
+  app.add_option("--sandbox", f.sandbox,
+                 "isolate instances (docs/security.md): on (fail to start without it), off (development only), "
+                 "or auto (on when running as root, else off with a warning)")
+      ->envname("IGNITE_SANDBOX")->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->envname("IGNITE_LOG_LEVEL")->capture_default_str();
   // Offline administration (server/admin.h); without a subcommand ignited serves.
   app.fallthrough();
@@ -237,7 +242,21 @@ int main(int argc, char** argv) {
   if (!go.ok()) return Fail(go.status());
 
   runtime::LogCollector logs(f.data_dir + "/logs", &SystemClock());
-  runtime::ProcessLauncher launcher(socket_dir, &logs);
+  // Per-instance limits: cgroup v2, v1 or rlimits, whichever this host lets us use.
+  auto cgroups = runtime::CgroupManager::Detect("/sys/fs/cgroup", "/proc/self/mountinfo", fmt::format("d{}", getpid()));
+  runtime::ProcessLauncher launcher(socket_dir, &logs, cgroups.get());
+  if (f.sandbox != "off") {
+    std::string root = f.data_dir + "/sandbox";
+    fs::create_directories(root, ec);
+    runtime::SandboxOptions sandbox;
+    sandbox.root_dir = root;
+    if (auto st = launcher.EnableSandbox(sandbox); !st.ok()) {
+      if (f.sandbox == "on") return Fail(st);
+      spdlog::warn("instances run WITHOUT isolation: {}", st.message());
+    }
+  }
+  spdlog::info("instance sandbox: {}", launcher.SandboxDescription());
+  spdlog::info("instance limits: {}", cgroups->Describe());
   runtime::InstanceManager instances(&launcher, &SystemClock());
   runtime::AppEventLog app_events(&SystemClock());  // GetAppEvents / StreamAppEvents (memory only)
   instances.SetEventSink(&app_events);
@@ -255,6 +274,8 @@ int main(int argc, char** argv) {
   svc_opts.max_concurrent_builds = f.max_builds;
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
   svc_opts.instance_start_timeout = std::chrono::seconds(f.instance_start_timeout_secs);
+  svc_opts.sandbox_description = launcher.SandboxDescription();
+  svc_opts.limits_description = cgroups->Describe();
   api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
                                                   &SystemClock(), &invocations, &app_events});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);

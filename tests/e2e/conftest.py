@@ -95,6 +95,22 @@ class Platform:
     def token(self):
         return (self.data_dir / "admin-token").read_text().strip()
 
+    def artifact_pids(self, sha256):
+        """Pids of the processes running the artifact with this hash. Sandboxed instances see their artifact
+        as /app/handler, so processes are matched by the executable's inode, not its path."""
+        blob = self.data_dir / "blobs" / "sha256" / sha256[:2] / sha256[2:]
+        want = os.stat(blob)
+        out = []
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    st = os.stat(f"/proc/{pid}/exe")
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+                    out.append(pid)
+        return out
+
     def cli(self, *args, input_bytes=None, check=None, timeout=300, env_extra=None):
         """Runs `dodil ignite <args>`; returns CompletedProcess with bytes stdout/stderr."""
         env = dict(os.environ)

@@ -225,7 +225,7 @@ def test_panic_keeps_the_instance_serving(contract):
     assert value in json.loads(r["body"])["error"]
     out, after = context_of(contract, "-p", "x")
     assert out["coldStart"] is False
-    assert after["pid"] == before["pid"], "the same process must keep serving after a panic"
+    assert after["instance"] == before["instance"], "the same process must keep serving after a panic"
 
 
 def _exited_message(body):
@@ -245,7 +245,7 @@ def test_os_exit_gives_502_and_a_new_instance(contract):
     _exited_message(r["body"])
     out, after = context_of(contract, "-p", "x")
     assert out["coldStart"] is True
-    assert after["pid"] != before["pid"]
+    assert after["instance"] != before["instance"]
     # Again through the CLI: the body is printed, the exit code is not 0.
     p = cli_invoke(contract, "-p", "", mode="exit")
     assert p.returncode != 0
@@ -253,7 +253,7 @@ def test_os_exit_gives_502_and_a_new_instance(contract):
     assert b"502" in p.stderr, p.stderr
     out, again = context_of(contract, "-p", "x")
     assert out["coldStart"] is True
-    assert again["pid"] not in (before["pid"], after["pid"])
+    assert again["instance"] not in (before["instance"], after["instance"])
 
 
 def test_log_lines_carry_the_execution_id(contract):
@@ -344,6 +344,6 @@ def test_handler_runs_concurrently_on_one_instance(contract):
         assert out["status"] == 200, out
     bodies = [json.loads(out["body"]) for _, out, _ in results]
     assert all(b["arrived"] == n for b in bodies), bodies
-    assert {b["pid"] for b in bodies} == {warm["pid"]}
+    assert {b["instance"] for b in bodies} == {warm["instance"]}
     assert len({out["executionId"] for _, out, _ in results}) == n
     assert elapsed < 10, elapsed

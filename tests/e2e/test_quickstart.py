@@ -48,15 +48,7 @@ def test_warm_instance_gives_new_execution_ids(platform):
     assert body2["greeting"] == "Hello, b!"
     # One warm instance served both: exactly one process runs the artifact.
     artifact = platform.json("version", "get", "org:hello", "1")["versionInfo"]["artifactSha256"]
-    procs = [pid for pid in os.listdir("/proc") if pid.isdigit() and _exe(pid).endswith(artifact[2:])]
-    assert len(procs) == 1
-
-
-def _exe(pid):
-    try:
-        return os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        return ""
+    assert len(platform.artifact_pids(artifact)) == 1
 
 
 def test_execution_id_header_on_the_http_route(platform):

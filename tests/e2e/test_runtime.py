@@ -14,18 +14,6 @@ def _invoke(platform, app):
     return frames[0]["head"], frames[-1]["trailer"]
 
 
-def _instances(artifact):
-    out = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.readlink(f"/proc/{pid}/exe").endswith(artifact[2:]):
-                    out.append(pid)
-            except OSError:
-                pass
-    return out
-
-
 def test_idle_instances_scale_to_zero_and_back(platform, tmp_path):
     status, _, body = platform.http("POST", "/v1/ignite/app/org",
                                     json.dumps({"name": "sleepy", "scaling": {"idleTimeoutSecs": 1}}).encode())
@@ -37,9 +25,9 @@ def test_idle_instances_scale_to_zero_and_back(platform, tmp_path):
     assert head["status"] == 200 and trailer["coldStart"] is True
     _, trailer = _invoke(platform, "sleepy")
     assert trailer.get("coldStart", False) is False
-    assert len(_instances(artifact)) == 1
+    assert len(platform.artifact_pids(artifact)) == 1
     deadline = time.time() + 10
-    while _instances(artifact):
+    while platform.artifact_pids(artifact):
         assert time.time() < deadline, "the idle instance was not stopped"
         time.sleep(0.1)
     head, trailer = _invoke(platform, "sleepy")
@@ -80,7 +68,7 @@ def test_sigterm_drains_in_flight_invocations(tmp_path, go_cache):
     t = threading.Thread(target=lambda: results.append(p.cli("invoke", "org:slow", "-p", "x")))
     t.start()
     deadline = time.time() + 10
-    while not _instances(artifact):
+    while not p.artifact_pids(artifact):
         assert time.time() < deadline
         time.sleep(0.02)
     time.sleep(0.3)  # the request is now inside the handler
@@ -88,7 +76,7 @@ def test_sigterm_drains_in_flight_invocations(tmp_path, go_cache):
     t.join(timeout=30)
     assert results and results[0].returncode == 0, results and results[0].stderr
     assert results[0].stdout == b"finished"
-    assert _instances(artifact) == [], "instances must not outlive ignited"
+    assert p.artifact_pids(artifact) == [], "instances must not outlive ignited"
 
 
 PID_APP = '''package main
@@ -96,7 +84,6 @@ PID_APP = '''package main
 import (
 	"ignite"
 	"os"
-	"strconv"
 	"time"
 )
 
@@ -104,7 +91,7 @@ func handler(payload []byte, ctx *ignite.Context) ([]byte, error) {
 	if string(payload) == "slow" {
 		time.Sleep(400 * time.Millisecond)
 	}
-	return []byte(strconv.Itoa(os.Getpid())), nil
+	return []byte(os.Getenv("IGNITE_REPLICA_ID")), nil  // which instance (pids are 1 in each sandbox)
 }
 
 func main() {
@@ -230,7 +217,7 @@ def test_an_instance_that_never_becomes_ready_fails_the_call_and_is_stopped(tmp_
         assert "did not become ready within 2s" in logs, logs
         # The hung processes are stopped.
         deadline = time.time() + 15
-        while _instances(artifact):
+        while p.artifact_pids(artifact):
             assert time.time() < deadline, "the instance that never became ready was not stopped"
             time.sleep(0.1)
         # Other apps are unaffected.
@@ -258,12 +245,12 @@ def test_reserved_instances_are_kept_warm_and_replaced(platform, tmp_path):
     platform.ok("draft", "publish", "org:warmed")
     artifact = platform.json("version", "get", "org:warmed", "1")["versionInfo"]["artifactSha256"]
     deadline = time.time() + 20
-    while len(_instances(artifact)) < 2 or any(r["state"] != "ready" for r in _replicas(platform, "warmed")):
+    while len(platform.artifact_pids(artifact)) < 2 or any(r["state"] != "ready" for r in _replicas(platform, "warmed")):
         assert time.time() < deadline, ("reserved instances did not start", _replicas(platform, "warmed"))
         time.sleep(0.1)
     assert len(_replicas(platform, "warmed")) == 2
     time.sleep(2.5)  # well past the 1 s idle timeout: reserved instances stay
-    pids = sorted(_instances(artifact))
+    pids = sorted(platform.artifact_pids(artifact))
     assert len(pids) == 2
     head, trailer = _invoke(platform, "warmed")
     assert head["status"] == 200 and trailer.get("coldStart", False) is False
@@ -271,7 +258,7 @@ def test_reserved_instances_are_kept_warm_and_replaced(platform, tmp_path):
     os.kill(int(pids[0]), 9)
     deadline = time.time() + 20
     while True:
-        now = _instances(artifact)
+        now = platform.artifact_pids(artifact)
         if len(now) == 2 and pids[0] not in now:
             break
         assert time.time() < deadline, ("the killed reserved instance was not replaced", now)
@@ -285,7 +272,7 @@ def test_reserved_instances_are_kept_warm_and_replaced(platform, tmp_path):
                                     json.dumps({"scaling": {"reserved": 0}}).encode())
     assert status == 200, body
     deadline = time.time() + 15
-    while _instances(artifact):
+    while platform.artifact_pids(artifact):
         assert time.time() < deadline, "instances beyond the reserve were not reaped"
         time.sleep(0.1)
 
@@ -309,7 +296,7 @@ def test_no_instance_survives_kill_9_of_ignited(tmp_path, go_cache):
         p.ok("draft", "publish", "org:slow")
         artifact = p.json("version", "get", "org:slow", "1")["versionInfo"]["artifactSha256"]
         deadline = time.time() + 20
-        while not _instances(artifact):  # the reserved one
+        while not p.artifact_pids(artifact):  # the reserved one
             assert time.time() < deadline
             time.sleep(0.05)
         # Two calls in flight: the reserved instance serves them (max concurrency 100).
@@ -317,13 +304,13 @@ def test_no_instance_survives_kill_9_of_ignited(tmp_path, go_cache):
         for t in threads:
             t.start()
         time.sleep(0.5)  # inside the handler's 1.5 s sleep
-        assert _instances(artifact)
+        assert p.artifact_pids(artifact)
         p.proc.send_signal(signal.SIGKILL)
         p.proc.wait()
         p.log.close()
         deadline = time.time() + 10
-        while _instances(artifact):
-            assert time.time() < deadline, f"instances survived kill -9 of ignited: {_instances(artifact)}"
+        while p.artifact_pids(artifact):
+            assert time.time() < deadline, f"instances survived kill -9 of ignited: {p.artifact_pids(artifact)}"
             time.sleep(0.05)
         for t in threads:
             t.join(timeout=30)

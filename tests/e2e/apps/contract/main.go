@@ -46,7 +46,7 @@ func gather(spec string) ([]byte, error) {
 		}
 		cond.Wait()
 	}
-	return json.Marshal(map[string]int{"arrived": arrived[group], "pid": os.Getpid()})
+	return json.Marshal(map[string]any{"arrived": arrived[group], "instance": os.Getenv("IGNITE_REPLICA_ID")})
 }
 
 func handler(payload []byte, ctx *ignite.Context) ([]byte, error) {
@@ -63,7 +63,7 @@ func handler(payload []byte, ctx *ignite.Context) ([]byte, error) {
 			"payloadLen":     len(payload),
 			"payloadNil":     payload == nil,
 			"payloadSha256":  hex.EncodeToString(sum[:]),
-			"pid":            os.Getpid(),
+			"instance":       os.Getenv("IGNITE_REPLICA_ID"),
 		})
 	case "error":
 		return []byte("discarded"), errors.New(string(payload))
