@@ -12,6 +12,7 @@
 
 #include "api/app_config.h"
 #include "api/json_schema.h"
+#include "build/go/build_sandbox.h"
 #include "common/ids.h"
 #include "common/names.h"
 
@@ -182,7 +183,18 @@ ComputeService::ComputeService(ServiceOptions options, Deps deps)
     : options_(std::move(options)),
       deps_(deps),
       started_ms_(deps.clock->NowUnixMs()),
-      builds_(options_.max_concurrent_builds, deps.clock) {}
+      builds_(options_.max_concurrent_builds, deps.clock) {
+  if (options_.sandbox_builds) {
+    auto bwrap = build::DetectBuildSandbox();
+    if (bwrap.ok()) {
+      build_bwrap_ = *bwrap;
+      spdlog::info("build sandbox: {}", build::DescribeBuildSandbox(build_bwrap_));
+    } else {
+      options_.sandbox_builds = false;
+      spdlog::warn("builds run WITHOUT a sandbox: {}", bwrap.status().message());
+    }
+  }
+}
 
 Result<store::AppRecord> ComputeService::LoadApp(const Principal& p, const std::string& org, const std::string& app) {
   IGNITE_RETURN_IF_ERROR(CheckOrg(p, org));
@@ -380,7 +392,8 @@ Result<pb::SaveDraftResponse> ComputeService::SaveDraft(const Principal& p, cons
   std::filesystem::path scratch = std::filesystem::path(options_.data_dir) / "tmp";
   std::filesystem::create_directories(scratch);
   IGNITE_RETURN_IF_ERROR(
-      build::CheckGoSource(options_.go, src.source_code(), src.file_name(), scratch.string(), options_.limits));
+      build::CheckGoSource(options_.go, src.source_code(), src.file_name(), scratch.string(), options_.limits,
+                           build_bwrap_));
 
   IGNITE_ASSIGN_OR_RETURN(std::string hash, deps_.blobs->Put(src.source_code()));
   IGNITE_ASSIGN_OR_RETURN(auto previous, deps_.store->GetDraft(p.org_id, app.name));
@@ -494,9 +507,24 @@ Result<ComputeService::BuildRef> ComputeService::StartBuild(const Principal& p, 
     opts.limits = options_.limits;
     opts.on_log = [&job](std::string_view line) { job.Log(line); };
     opts.cancel = job.cancel_flag();
+    opts.sandbox_bwrap = build_bwrap_;
+    // The build's own group for its duration; destroying it kills whatever the build left behind.
+    std::unique_ptr<runtime::Cgroup> cgroup;
+    if (options_.cgroups) {
+      auto made = options_.cgroups->Create(b.id, runtime::ResourceLimits{kBuildMemoryBytes, 0, kBuildPids});
+      if (!made.ok()) return Internal("cannot create the build's cgroup: " + made.status().message());
+      cgroup = std::move(*made);
+      opts.cgroup_procs = cgroup->procs_paths();
+    }
     spdlog::info("build {} of {}/{} started", b.id, org_name, app);
     Event(org_name + "/" + app, runtime::event::kBuildStarted, 0, fmt::format("build {} started", b.id));
-    IGNITE_ASSIGN_OR_RETURN(auto out, build::BuildGo(options_.go, code, file_name, opts));
+    auto built = build::BuildGo(options_.go, code, file_name, opts);
+    if (!built.ok() && cgroup && cgroup->OomKilled()) {
+      return ResourceExhausted(fmt::format("the build ran out of memory: it exceeded the {} GiB build memory limit "
+                                           "and the compiler was killed ({}); make the build lighter or split the app",
+                                           kBuildMemoryBytes >> 30, built.status().message()));
+    }
+    IGNITE_ASSIGN_OR_RETURN(auto out, std::move(built));
     IGNITE_ASSIGN_OR_RETURN(outcome->artifact_hash, deps_.blobs->PutFile(out.binary_path, /*executable=*/true));
     outcome->artifact_size = static_cast<int64_t>(out.binary_size);
     outcome->sdk_version = out.sdk_version;

@@ -24,6 +24,7 @@
 #include "gateway/invoker.h"
 #include "gateway/route_table.h"
 #include "runtime/app_events.h"
+#include "runtime/cgroups.h"
 #include "runtime/instance_manager.h"
 #include "runtime/log_collector.h"
 #include "store/store.h"
@@ -41,7 +42,19 @@ struct ServiceOptions {
   std::chrono::milliseconds instance_start_timeout{10'000};  // see runtime::InstanceSpec::start_timeout
   std::string sandbox_description = "off";   // how instances are isolated, for HealthCheck
   std::string limits_description = "none";   // how their limits are enforced, for HealthCheck
+  // Each build gets a group with kBuildMemoryBytes and kBuildPids (no CPU limit) for its duration. Must
+  // outlive the service; nullptr: builds are not limited.
+  runtime::CgroupManager* cgroups = nullptr;
+  // Run every build step in the build sandbox (build/go/build_sandbox.h). Without a working bubblewrap the
+  // service logs that once at construction and builds unsandboxed.
+  bool sandbox_builds = false;
 };
+
+// The limits of one build's cgroup (ServiceOptions::cgroups): the go command and every compiler and linker it
+// runs. 2 GiB holds the parallel compiles of a large module on a many-core host; past it the kernel kills
+// a compiler and the build fails saying so. 1024 tasks (processes and threads) stops a runaway, not a build.
+inline constexpr uint64_t kBuildMemoryBytes = uint64_t{2} << 30;
+inline constexpr uint32_t kBuildPids = 1024;
 
 struct Deps {
   store::Store* store;
@@ -148,6 +161,7 @@ class ComputeService {
   void Event(const std::string& app_id, std::string_view type, uint32_t version, std::string message);
 
   ServiceOptions options_;
+  std::string build_bwrap_;  // bubblewrap when builds are sandboxed, else empty; set by the constructor
   std::atomic<bool> shutting_down_{false};
   Deps deps_;
   int64_t started_ms_;

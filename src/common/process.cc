@@ -49,7 +49,8 @@ namespace {
 
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
-// The executable `name` resolves to through this process's PATH, or "".
+}  // namespace
+
 std::string FindInPath(const std::string& name) {
   const char* path = getenv("PATH");
   std::string_view dirs = path ? path : "/usr/bin:/bin";
@@ -62,8 +63,6 @@ std::string FindInPath(const std::string& name) {
   }
   return "";
 }
-
-}  // namespace
 
 Result<pid_t> Spawn(const SpawnSpec& spec) {
   if (spec.argv.empty()) return Internal("spawn: empty argv");
@@ -109,15 +108,47 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_copy = spec.argv;
-  if (spec.die_with_parent && access(kSetpriv, X_OK) == 0) {
-    std::string tool = spec.argv[0];
-    if (tool.find('/') == std::string::npos) {
-      tool = FindInPath(tool);
-      if (tool.empty()) return Internal(fmt::format("cannot start {}: not found in PATH", spec.argv[0]));
+  bool pdeathsig = spec.die_with_parent && access(kSetpriv, X_OK) == 0;
+  bool shell = pdeathsig || !spec.join_cgroups.empty();
+  if (shell || !spec.sandbox_prefix.empty()) {
+    // The wrapper and the sandbox get the command by path: resolve it here, with this process's PATH, as
+    // posix_spawnp would have.
+    auto resolve = [](const std::string& name) -> Result<std::string> {
+      if (name.find('/') != std::string::npos) return name;
+      std::string found = FindInPath(name);
+      if (found.empty()) return Internal(fmt::format("cannot start {}: not found in PATH", name));
+      return found;
+    };
+    std::vector<std::string> command;
+    if (!spec.sandbox_prefix.empty()) {
+      IGNITE_ASSIGN_OR_RETURN(std::string sandbox, resolve(spec.sandbox_prefix[0]));
+      command.push_back(std::move(sandbox));
+      command.insert(command.end(), spec.sandbox_prefix.begin() + 1, spec.sandbox_prefix.end());
     }
-    argv_copy = {kSetpriv, "--pdeathsig", "TERM", "/bin/sh", "-c", "trap 'kill -KILL 0' TERM; \"$@\" & wait $!",
-                 "ignite-run", tool};
-    argv_copy.insert(argv_copy.end(), spec.argv.begin() + 1, spec.argv.end());
+    IGNITE_ASSIGN_OR_RETURN(std::string tool, resolve(spec.argv[0]));
+    command.push_back(std::move(tool));
+    command.insert(command.end(), spec.argv.begin() + 1, spec.argv.end());
+    if (!shell) {
+      argv_copy = std::move(command);
+    } else {
+      // $1 is the number of cgroup.procs paths that follow; the shell joins them (echo is a builtin, so the
+      // shell itself moves and its children inherit the groups), shifts them away and runs the rest.
+      std::string script;
+      if (pdeathsig) script += "trap 'kill -KILL 0' TERM; ";
+      script += fmt::format(
+          "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo 0 > \"$1\" || {{ echo \"{}$1\" >&2; exit 125; }}; shift; "
+          "n=$((n - 1)); done; ",
+          kJoinCgroupFailed);
+      script += pdeathsig ? "\"$@\" & wait $!" : "exec \"$@\"";
+      argv_copy.clear();
+      if (pdeathsig) argv_copy = {kSetpriv, "--pdeathsig", "TERM"};
+      for (const char* a : {"/bin/sh", "-c"}) argv_copy.emplace_back(a);
+      argv_copy.push_back(std::move(script));
+      argv_copy.emplace_back("ignite-run");
+      argv_copy.push_back(std::to_string(spec.join_cgroups.size()));
+      argv_copy.insert(argv_copy.end(), spec.join_cgroups.begin(), spec.join_cgroups.end());
+      argv_copy.insert(argv_copy.end(), command.begin(), command.end());
+    }
   }
   std::vector<char*> argv;
   for (auto& s : argv_copy) argv.push_back(s.data());

@@ -31,7 +31,22 @@ struct SpawnSpec {
   // tool runs (builds); argv[0] is resolved through the parent's PATH first. Spawn from a long-lived thread:
   // the signal follows the spawning thread. Without util-linux's setpriv the command runs unwrapped.
   bool die_with_parent = false;
+  // cgroup.procs files the wrapper writes "0" to before it runs the command, so the command and everything
+  // it starts are in those groups from their first instruction (runtime/cgroups.h: Cgroup::procs_paths).
+  // Non-empty means the command runs under the /bin/sh wrapper even without die_with_parent; the paths are
+  // the wrapper's arguments, never the command's (nor in its environment). When a write fails the command
+  // does not run: exit code 125, output "ignite-run: cannot join cgroup <path>" (see kJoinCgroupFailed).
+  std::vector<std::string> join_cgroups;
+  // An argv the command is wrapped in, e.g. {"bwrap", <options>..., "--"}: the process run is
+  // sandbox_prefix + argv (inside the wrapper above, when there is one, so the sandbox is in the groups
+  // and dies with the parent too). sandbox_prefix[0] and argv[0] are resolved through this process's PATH
+  // when they have no '/'; argv[0] must then exist at the same path inside the sandbox.
+  std::vector<std::string> sandbox_prefix;
 };
+
+// The output of a command whose wrapper could not join a cgroup of SpawnSpec::join_cgroups (exit code 125)
+// starts with this.
+inline constexpr const char* kJoinCgroupFailed = "ignite-run: cannot join cgroup ";
 
 // Spawns the child in a new process group (pgid == pid) with all signals unblocked and default dispositions.
 // The parent's descriptors are not inherited except those named in the spec (the project opens every
@@ -54,6 +69,9 @@ struct CommandResult {
 Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeout,
                                  const std::function<void(std::string_view)>& on_line = {},
                                  size_t max_output = 4 << 20, const std::atomic<bool>* cancel = nullptr);
+
+// The executable `name` resolves to through this process's PATH (/usr/bin:/bin when unset), or "".
+std::string FindInPath(const std::string& name);
 
 // The current process's environment as a map (for building a child's env from it).
 std::map<std::string, std::string> CurrentEnvironment();

@@ -276,6 +276,8 @@ int main(int argc, char** argv) {
   svc_opts.instance_start_timeout = std::chrono::seconds(f.instance_start_timeout_secs);
   svc_opts.sandbox_description = launcher.SandboxDescription();
   svc_opts.limits_description = cgroups->Describe();
+  svc_opts.cgroups = cgroups.get();
+  svc_opts.sandbox_builds = launcher.SandboxDescription() != "off";
   api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
                                                   &SystemClock(), &invocations, &app_events});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);

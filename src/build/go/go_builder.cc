@@ -12,6 +12,7 @@
 
 #include "archive/paths.h"
 #include "build/elf_check.h"
+#include "build/go/build_sandbox.h"
 #include "build/go/go_env.h"
 #include "build/go/go_mod.h"
 #include "build/go/go_text.h"
@@ -46,7 +47,8 @@ class GoBuild {
     Step("checking the source layout");
     if (Remaining().count() <= 0) return TimedOut("the source check");
     std::optional<std::vector<std::string>> external;
-    Status check = RunGoCheck(tc_, src_, has_go_mod ? "" : module, Remaining(std::chrono::seconds(30)), &external);
+    Status check = RunGoCheck(tc_, src_, has_go_mod ? "" : module, Remaining(std::chrono::seconds(30)), &external,
+                              GoCheckIsolation{opts_.sandbox_bwrap, opts_.cgroup_procs});
     if (check.code() == StatusCode::kDeadlineExceeded && Remaining().count() <= 0) return TimedOut("the source check");
     IGNITE_RETURN_IF_ERROR(check);
 
@@ -73,7 +75,9 @@ class GoBuild {
       Step("no third-party imports or requirements: go mod tidy is not needed");
     } else {
       Step("go mod tidy");
-      IGNITE_ASSIGN_OR_RETURN(auto tidy, Go({"mod", "tidy"}, "go mod tidy"));
+      // The only step with network: it fetches modules from the proxy. The go command runs no user code
+      // here or anywhere in the build (CGO_ENABLED=0, GOTOOLCHAIN=local, no go generate, no tests).
+      IGNITE_ASSIGN_OR_RETURN(auto tidy, Go({"mod", "tidy"}, "go mod tidy", /*log_output=*/true, /*network=*/true));
       if (tidy.exit_code != 0) return InvalidArgument("resolving dependencies failed: " + ToolOutput(tidy));
     }
 
@@ -124,6 +128,15 @@ class GoBuild {
     src_ = work_ + "/src";
     out_ = work_ + "/out";
     env_ = GoCommandEnv(tc_, work_);
+    if (!opts_.sandbox_bwrap.empty()) {
+      // The server's HOME is not in the sandbox's view.
+      AdaptEnvForSandbox(&env_, work_ + "/home", [](const std::string& p) {
+        std::error_code ec;
+        return fs::is_regular_file(p, ec);
+      });
+      go_root_ = GoRoot(tc_.go_binary);
+      if (go_root_.empty()) return Internal(fmt::format("cannot resolve the Go toolchain root of {}", tc_.go_binary));
+    }
     std::vector<std::string> dirs = {src_, out_, work_ + "/tmp", env_["GOCACHE"], env_["GOMODCACHE"]};
     if (env_["HOME"] == work_ + "/home") dirs.push_back(work_ + "/home");
     for (const auto& d : dirs) {
@@ -151,9 +164,11 @@ class GoBuild {
   }
   void Step(std::string_view what) { Log(fmt::format("==> {}", what)); }
 
-  // Runs go with `args` in src/. DeadlineExceeded when the build's time is up, Internal when go could not
-  // start or was killed by a signal; otherwise the result (exit code to be judged by the caller).
-  Result<CommandResult> Go(std::vector<std::string> args, std::string_view step, bool log_output = true) {
+  // Runs go with `args` in src/ (in the sandbox when there is one; with network only if `network`).
+  // DeadlineExceeded when the build's time is up, Internal when go could not start, was killed by a signal
+  // or could not join the build's cgroups; otherwise the result (exit code to be judged by the caller).
+  Result<CommandResult> Go(std::vector<std::string> args, std::string_view step, bool log_output = true,
+                           bool network = false) {
     auto timeout = Remaining();
     if (timeout.count() <= 0) return TimedOut(step);
     if (opts_.cancel && opts_.cancel->load()) return Cancelled(step);
@@ -163,6 +178,11 @@ class GoBuild {
     spec.env = env_;
     spec.cwd = src_;
     spec.die_with_parent = true;  // no go process outlives ignited, even after kill -9
+    spec.join_cgroups = opts_.cgroup_procs;
+    if (!opts_.sandbox_bwrap.empty()) {
+      spec.sandbox_prefix = BuildSandboxArgv(
+          opts_.sandbox_bwrap, GoStepView(tc_, env_, go_root_, work_, src_, network), ProbeHostPath);
+    }
     std::function<void(std::string_view)> on_line;
     if (log_output) on_line = [this](std::string_view line) { Log(TrimSourceDir(line, src_)); };
     auto r = RunCommand(spec, timeout, on_line, 4 << 20, opts_.cancel);
@@ -171,6 +191,9 @@ class GoBuild {
     }
     if (r->timed_out) return TimedOut(step);
     if (r->cancelled) return Cancelled(step);
+    if (r->exit_code == 125 && r->output.find(kJoinCgroupFailed) != std::string::npos) {
+      return Internal(fmt::format("{} could not be limited: {}", step, ToolOutput(*r)));
+    }
     if (r->term_signal != 0) {
       return Internal(fmt::format("{} was killed by signal {} (out of memory?): {}", step, r->term_signal,
                                   ToolOutput(*r)));
@@ -196,6 +219,7 @@ class GoBuild {
   const GoBuildOptions& opts_;
   const Clock::time_point deadline_;
   std::string work_, src_, out_;
+  std::string go_root_;  // the toolchain's root, shown read-only in the sandbox
   std::map<std::string, std::string> env_;
   std::string log_;
 };

@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "archive/archive.h"
 #include "common/result.h"
@@ -40,6 +41,12 @@ struct GoBuildOptions {
   std::function<void(std::string_view)> on_log;  // each log line as the build runs (may be empty); called on
                                                  // the building thread
   const std::atomic<bool>* cancel = nullptr;  // when it becomes true the running step is killed: Cancelled
+  // bubblewrap (DetectBuildSandbox's path): every step, the source check included, runs in the build
+  // sandbox (build/go/build_sandbox.h), with the network only for `go mod tidy`. Empty: no sandbox.
+  std::string sandbox_bwrap;
+  // cgroup.procs files every step joins before it starts (SpawnSpec::join_cgroups), so the build's limits
+  // hold for the go command and every compiler and linker it starts. Empty: no groups.
+  std::vector<std::string> cgroup_procs;
 };
 
 struct GoBuildOutput {
@@ -58,9 +65,11 @@ struct GoBuildOutput {
 // packages of the build, no `import "C"` (cgo is unsupported), go.mod not claiming the module path "ignite".
 // Every problem -> one InvalidArgument listing them all, each as "./file.go:line:col: what is wrong and how
 // to fix it". Extracts into a fresh temp dir under `scratch_dir` (an existing directory) and removes it.
-// FailedPrecondition if the checker binary is missing; Internal if it fails to run.
+// FailedPrecondition if the checker binary is missing; Internal if it fails to run. With `sandbox_bwrap` the
+// checker runs in the build sandbox (see GoBuildOptions::sandbox_bwrap).
 Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::string_view file_name,
-                     const std::string& scratch_dir, const archive::Limits& limits);
+                     const std::string& scratch_dir, const archive::Limits& limits,
+                     const std::string& sandbox_bwrap = "");
 
 // Builds the source:
 //   1. extract to <work_dir>/src (archive::ExtractTo; a single file becomes main.go) and run the same layout
@@ -75,7 +84,8 @@ Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::strin
 //   5. `go build -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -o <work_dir>/out/app .`
 // with CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=local GOWORK=off GOFLAGS="-mod=mod -modcacherw",
 // GOCACHE/GOMODCACHE/GOPATH under cache_dir, XDG_CONFIG_HOME=<cache_dir>/config (go telemetry off, no
-// `go env -w` settings), TMPDIR=<work_dir>/tmp and HOME=<work_dir>/home unless base_env has HOME; then verifies the output with CheckStaticElf (ELF64 x86-64 executable, no PT_INTERP, no
+// `go env -w` settings), TMPDIR=<work_dir>/tmp and HOME=<work_dir>/home unless base_env has HOME (in the sandbox
+// always, see AdaptEnvForSandbox); then verifies the output with CheckStaticElf (ELF64 x86-64 executable, no PT_INTERP, no
 // PT_DYNAMIC, no .symtab). Each step is logged as a "==> step" line, tool output line by line, through
 // on_log and into GoBuildOutput::log; paths under work_dir/src are shown relative ("./main.go:5:2").
 // Errors (messages are for users):
@@ -86,7 +96,8 @@ Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::strin
 //   - compile error: InvalidArgument "build failed:\n<compiler output>" with the compiler's file:line:col lines;
 //   - the timeout passes: DeadlineExceeded "build exceeded the 10m0s limit (during <step>)";
 //   - go_binary or sdk_dir missing: FailedPrecondition naming the path;
-//   - anything else (tool killed by a signal, output not a static ELF, I/O errors): Internal.
+//   - anything else (tool killed by a signal, output not a static ELF, a cgroup that cannot be joined, I/O
+//     errors): Internal.
 // On failure the log so far has only been delivered through on_log (collect it there to keep it), and
 // work_dir keeps whatever was produced; the caller removes work_dir in all cases.
 Result<GoBuildOutput> BuildGo(const GoToolchain& tc, std::string_view archive, std::string_view file_name,

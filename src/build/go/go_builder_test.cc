@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,10 +16,13 @@
 #include <future>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "archive/memory_writer.h"
 #include "build/elf_check.h"
+#include "build/go/build_sandbox.h"
+#include "build/go/go_env.h"
 #include "common/process.h"
 
 namespace ignite::build {
@@ -474,6 +478,183 @@ TEST_F(GoBuilderTest, CheckRejectsBadArchives) {
   tiny.max_entries = 2;
   ExpectInvalid(CheckGoSource(tc(), TarGz({{"main.go", kHelloMain}, {"a", "1"}, {"b", "2"}}), "c.tar.gz", scratch_, tiny),
                 "more than 2 entries");
+}
+
+// ---- The build sandbox (build_sandbox.h) with real processes. ----
+
+// bwrap when this host can run the build sandbox, else "" (the test is skipped, saying why).
+std::string SandboxOrSkipReason(std::string* why) {
+  auto bwrap = DetectBuildSandbox();
+  if (!bwrap.ok()) *why = bwrap.status().message();
+  return bwrap.ok() ? *bwrap : "";
+}
+
+#define REQUIRE_SANDBOX(var)                 \
+  std::string why_##var;                     \
+  std::string var = SandboxOrSkipReason(&why_##var); \
+  if (var.empty()) GTEST_SKIP() << why_##var
+
+// A listener on the host's loopback; Reachable() tells whether a command could connect to it.
+class LoopbackListener {
+ public:
+  LoopbackListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd_, 16) != 0) std::abort();
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~LoopbackListener() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_;
+};
+
+TEST_F(GoBuilderTest, SandboxedBuildGivesTheSameBinaryAndJoinsTheGroups) {
+  REQUIRE_SANDBOX(bwrap);
+  std::string code = Zip({{"main.go", kHelloMain}});  // no go.mod: go mod init, edit, build
+  auto plain = Build(code, "code.zip", Options("hello-app"));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+
+  auto opts = Options("hello-app");
+  opts.sandbox_bwrap = bwrap;
+  // Plain files stand in for cgroup.procs (process_test.cc joins a real group): every step writes "0".
+  std::string procs = scratch_ + "/cgroup.procs";
+  std::ofstream(procs).close();
+  opts.cgroup_procs = {procs};
+  auto boxed = Build(code, "code.zip", opts);
+  ASSERT_TRUE(boxed.ok()) << boxed.status().ToString();
+  EXPECT_EQ(ReadAll(procs), "0\n");
+  EXPECT_EQ(boxed->binary_sha256, plain->binary_sha256);
+  EXPECT_EQ(RunBinary(boxed->binary_path, "box"), std::string("Hello, BOX from ") + kSdkMarker);
+  EXPECT_NE(boxed->log.find("go mod init hello-app"), std::string::npos) << boxed->log;
+  // The go command's files in the work dir belong to the server's user, as without the sandbox.
+  struct stat st;
+  ASSERT_EQ(stat((opts.work_dir + "/src/go.mod").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, getuid());
+}
+
+TEST_F(GoBuilderTest, SandboxedBuildWithALocalModuleAndAFailingCompile) {
+  REQUIRE_SANDBOX(bwrap);
+  Files files = {{"go.mod", "module hello\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\n"
+                            "replace example.com/lib => ./lib\n"},
+                 {"lib/go.mod", "module example.com/lib\n\ngo 1.26\n"},
+                 {"lib/lib.go", "package lib\n\nfunc Name() string { return \"lib\" }\n"},
+                 {"main.go", R"(package main
+
+import (
+	"example.com/lib"
+	"ignite"
+)
+
+func main() {
+	ignite.Start(func(p []byte, ctx *ignite.Context) ([]byte, error) { return []byte(lib.Name()), nil })
+}
+)"}};
+  auto opts = Options();
+  opts.sandbox_bwrap = bwrap;
+  auto out = Build(TarGz(files), "code.tar.gz", opts);  // runs go mod tidy (a requirement), offline here
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_NE(out->log.find("==> go mod tidy"), std::string::npos) << out->log;
+  EXPECT_EQ(RunBinary(out->binary_path, ""), "lib");
+
+  std::string bad = std::string(kHelloMain) + "\nfunc broken() int { return undefinedThing }\n";
+  auto failed = Options();
+  failed.sandbox_bwrap = bwrap;
+  ExpectInvalid(Build(TarGz({{"main.go", bad}, {"go.mod", "module hello\n"}}), "code.tar.gz", failed).status(),
+                "./main.go:17:28: undefined: undefinedThing");
+  // The checker runs in the sandbox too, before and outside builds.
+  EXPECT_TRUE(CheckGoSource(tc(), kHelloMain, "main.go", scratch_, {}, bwrap).ok());
+  ExpectInvalid(CheckGoSource(tc(), TarGz({{"main.go", "package foo\n"}}), "c.tar.gz", scratch_, {}, bwrap),
+                "`package main`");
+}
+
+TEST_F(GoBuilderTest, SandboxedTidyReachesTheProxyOnTheHostNetwork) {
+  REQUIRE_SANDBOX(bwrap);
+  // A proxy on the host's loopback that never answers: tidy hangs on it (it has the host's network) until
+  // the deadline; without network it would fail at once with "connection refused" instead.
+  LoopbackListener proxy;
+  GoToolchain hanging = tc();
+  hanging.base_env["GOPROXY"] = "http://127.0.0.1:" + std::to_string(proxy.port());
+  auto opts = Options();
+  opts.sandbox_bwrap = bwrap;
+  opts.timeout = std::chrono::milliseconds(3000);
+  auto out = BuildGo(hanging, TarGz({{"go.mod", "module hello\n\ngo 1.26\n\nrequire example.com/slow v1.0.0\n"},
+                                     {"main.go", "package main\n\nimport (\n\t\"example.com/slow\"\n\t\"ignite\"\n)\n\n"
+                                                 "func main() { slow.Do(); ignite.Start(nil) }\n"}}),
+                     "code.tar.gz", opts);
+  ASSERT_EQ(out.status().code(), StatusCode::kDeadlineExceeded) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("(during go mod tidy)"), std::string::npos) << out.status().message();
+}
+
+TEST_F(GoBuilderTest, AGroupThatCannotBeJoinedFailsTheBuild) {
+  auto opts = Options();
+  opts.cgroup_procs = {scratch_ + "/no/such/group/cgroup.procs"};
+  auto out = Build(kHelloMain, "main.go", opts);
+  ASSERT_EQ(out.status().code(), StatusCode::kInternal) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("could not be limited"), std::string::npos) << out.status().message();
+}
+
+// What a go step sees, checked from inside with a shell: a fake data dir with a database, blobs and two builds.
+TEST_F(GoBuilderTest, ASandboxedStepSeesOnlyItsOwnBuild) {
+  REQUIRE_SANDBOX(bwrap);
+  std::string data = scratch_ + "/data";
+  WriteFile(data + "/ignite.db", "secret");
+  WriteFile(data + "/blobs/sha256/ab/cdef", "artifact");
+  WriteFile(data + "/builds/B2/src/main.go", "other build");
+  WriteFile(data + "/builds/B1/src/main.go", "own build");
+  GoToolchain t = tc();
+  t.cache_dir = data + "/cache";
+  auto env = GoCommandEnv(t, data + "/builds/B1");
+  AdaptEnvForSandbox(&env, data + "/builds/B1/home", [](const std::string&) { return false; });
+  for (const char* key : {"GOCACHE", "GOMODCACHE", "XDG_CONFIG_HOME"}) fs::create_directories(env[key]);
+  WriteFile(data + "/cache/gopath/secret", "not a cache the go command writes");
+  LoopbackListener listener;
+
+  for (bool network : {false, true}) {
+    SCOPED_TRACE(network ? "with network" : "without network");
+    SpawnSpec spec;
+    spec.sandbox_prefix = BuildSandboxArgv(
+        bwrap, GoStepView(t, env, GoRoot(t.go_binary), data + "/builds/B1", data + "/builds/B1/src", network),
+        ProbeHostPath);
+    std::string script = fmt::format(
+        "echo \"start: $(pwd)\"; cd {data} && echo \"data: $(ls -A | tr '\\n' ' ')\"; echo \"builds: $(ls -A builds | tr '\\n' ' ')\"; "
+        "echo \"cache: $(ls -A cache | tr '\\n' ' ')\"; "
+        "cat ignite.db 2>/dev/null && echo LEAK-db; cat builds/B2/src/main.go 2>/dev/null && echo LEAK-build; "
+        "echo \"own: $(cat builds/B1/src/main.go)\"; "
+        "touch builds/B1/new && echo wrote-build; touch \"$GOCACHE/new\" && echo wrote-cache; "
+        "touch {sdk}/x 2>/dev/null && echo LEAK-sdk-writable; touch {goroot}/x 2>/dev/null && echo LEAK-goroot-writable; "
+        "touch /usr/x 2>/dev/null && echo LEAK-usr-writable; "
+        "test -w /proc/sys/kernel/core_pattern && echo LEAK-proc-writable; "
+        "grep CapEff /proc/self/status; grep NoNewPrivs /proc/self/status; "
+        "(echo > /dev/tcp/127.0.0.1/{port}) 2>/dev/null && echo net-yes || echo net-no; "
+        "ls -A /sys 2>/dev/null | head -1; echo pid=$$",
+        fmt::arg("data", data), fmt::arg("sdk", t.sdk_dir), fmt::arg("goroot", GoRoot(t.go_binary)),
+        fmt::arg("port", listener.port()));
+    spec.argv = {"/bin/bash", "-c", script};
+    spec.env = env;
+    auto r = RunCommand(spec, std::chrono::seconds(30));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const std::string& o = r->output;
+    EXPECT_NE(o.find("data: builds cache \n"), std::string::npos) << o;
+    EXPECT_NE(o.find("builds: B1 \n"), std::string::npos) << o;
+    EXPECT_NE(o.find("cache: config go-build gomod \n"), std::string::npos) << o;
+    EXPECT_NE(o.find("start: " + data + "/builds/B1/src\n"), std::string::npos) << o;
+    EXPECT_NE(o.find("own: own build\n"), std::string::npos) << o;
+    EXPECT_NE(o.find("wrote-build\nwrote-cache\n"), std::string::npos) << o;
+    EXPECT_EQ(o.find("LEAK"), std::string::npos) << o;
+    EXPECT_NE(o.find("CapEff:\t0000000000000000\nNoNewPrivs:\t1\n"), std::string::npos) << o;
+    // The host's loopback only with network; nothing listed under /sys (not mounted); its own PID namespace
+    // (bwrap is pid 1, the shell 2).
+    EXPECT_NE(o.find(network ? "net-yes\npid=2\n" : "net-no\npid=2\n"), std::string::npos) << o;
+  }
+  EXPECT_TRUE(fs::exists(data + "/builds/B1/new"));
+  EXPECT_EQ(ReadAll(data + "/ignite.db"), "secret");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "build/go/build_sandbox.h"
 #include "build/go/go_text.h"
 #include "common/process.h"
 
@@ -58,7 +59,7 @@ std::string FormatProblems(const std::vector<SourceProblem>& problems) {
 
 Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::string& module_hint,
                   std::chrono::milliseconds timeout,
-                  std::optional<std::vector<std::string>>* external_imports) {
+                  std::optional<std::vector<std::string>>* external_imports, const GoCheckIsolation& isolation) {
   std::string binary = GoCheckBinary(tc);
   if (binary.empty() || access(binary.c_str(), X_OK) != 0) {
     return FailedPrecondition(fmt::format(
@@ -67,16 +68,32 @@ Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::stri
         binary));
   }
   SpawnSpec spec;
-  spec.argv = {binary};  // one short process: no group wrapper needed
+  spec.argv = {binary};  // one short process: no parent-death wrapper needed
   if (!module_hint.empty()) {
     spec.argv.push_back("-module");
     spec.argv.push_back(module_hint);
   }
   spec.argv.push_back(dir);
   spec.env = {{"PATH", "/usr/bin:/bin"}};
+  spec.join_cgroups = isolation.cgroup_procs;
+  if (!isolation.bwrap.empty()) {
+    // The parser reads the user's source: it sees only the checker and that directory, without network.
+    std::error_code ec1, ec2;
+    std::string checker = std::filesystem::canonical(binary, ec1).string();
+    std::string source = std::filesystem::canonical(dir, ec2).string();
+    if (ec1 || ec2) {
+      return Internal(fmt::format("cannot resolve {} or {}: {}", binary, dir, (ec1 ? ec1 : ec2).message()));
+    }
+    spec.argv[0] = checker;
+    spec.argv.back() = source;
+    spec.sandbox_prefix = BuildSandboxArgv(isolation.bwrap, GoCheckView(checker, source), ProbeHostPath);
+  }
   IGNITE_ASSIGN_OR_RETURN(CommandResult r, RunCommand(spec, timeout));
   if (r.timed_out) {
     return DeadlineExceeded(fmt::format("checking the Go source took longer than {}", FormatGoDuration(timeout)));
+  }
+  if (r.exit_code == 125 && r.output.find(kJoinCgroupFailed) != std::string::npos) {
+    return Internal(fmt::format("the Go source checker could not be limited: {}", CapForMessage(TrimSpace(r.output), 4000)));
   }
   if (r.exit_code != 0) {
     return Internal(fmt::format("the Go source checker failed (exit {}, signal {}): {}", r.exit_code,
@@ -89,7 +106,8 @@ Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::stri
 }
 
 Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::string_view file_name,
-                     const std::string& scratch_dir, const archive::Limits& limits) {
+                     const std::string& scratch_dir, const archive::Limits& limits,
+                     const std::string& sandbox_bwrap) {
   namespace fs = std::filesystem;
   std::string tmpl = scratch_dir + "/gocheck-XXXXXX";
   if (!mkdtemp(tmpl.data())) {
@@ -104,7 +122,7 @@ Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::strin
   } cleanup{tmpl};
   // ExtractTo validates every entry before it writes anything.
   IGNITE_RETURN_IF_ERROR(archive::ExtractTo(archive, file_name, "main.go", tmpl, limits));
-  return RunGoCheck(tc, tmpl, "", std::chrono::seconds(30));
+  return RunGoCheck(tc, tmpl, "", std::chrono::seconds(30), nullptr, GoCheckIsolation{sandbox_bwrap, {}});
 }
 
 }  // namespace ignite::build

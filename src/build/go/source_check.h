@@ -32,11 +32,18 @@ std::optional<std::vector<std::string>> ParseGoCheckExternalImports(std::string_
 // "the source has N problems:\n" followed by one "pos: message" line each.
 std::string FormatProblems(const std::vector<SourceProblem>& problems);
 
+// How RunGoCheck isolates the checker.
+struct GoCheckIsolation {
+  std::string bwrap;                      // run it in the build sandbox (build_sandbox.h: GoCheckView); empty: not
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files it joins first (SpawnSpec::join_cgroups)
+};
+
 // Runs the checker over `dir`. `module_hint` is the module path to assume when dir has no go.mod (may be
 // empty). OK, InvalidArgument (the problems), FailedPrecondition (checker missing) or Internal.
 // When `external_imports` is set it receives ParseGoCheckExternalImports of the output.
 Status RunGoCheck(const GoToolchain& tc, const std::string& dir, const std::string& module_hint,
                   std::chrono::milliseconds timeout,
-                  std::optional<std::vector<std::string>>* external_imports = nullptr);
+                  std::optional<std::vector<std::string>>* external_imports = nullptr,
+                  const GoCheckIsolation& isolation = {});
 
 }  // namespace ignite::build
