@@ -395,6 +395,29 @@ Status CgroupManager::WriteLimits(const Hierarchy& h, const std::string& dir, co
   return OkStatus();
 }
 
+Status CgroupManager::SetLimits(Cgroup& group, const ResourceLimits& limits) {
+  if (group.dirs_.size() == hierarchies_.size()) {
+    for (size_t i = 0; i < hierarchies_.size(); ++i) {
+      IGNITE_RETURN_IF_ERROR(WriteLimits(hierarchies_[i], group.dirs_[i], limits));
+    }
+  }
+  group.limits_ = limits;
+  group.rlimits_.clear();
+  if (limits.memory_bytes > 0 && group.memory_dir_.empty()) {
+    group.rlimits_.emplace_back(RLIMIT_DATA, static_cast<rlim_t>(limits.memory_bytes));
+  }
+  return OkStatus();
+}
+
+Status CgroupManager::MoveThread(pid_t tid, Cgroup* group) {
+  if (mode_ != LimitMode::kCgroupV1) return Unimplemented("only cgroup v1 moves single threads");
+  for (size_t i = 0; i < hierarchies_.size(); ++i) {
+    std::string dir = group && i < group->dirs_.size() ? group->dirs_[i] : hierarchies_[i].parent;
+    IGNITE_RETURN_IF_ERROR(WriteFile(dir + "/tasks", std::to_string(tid)));
+  }
+  return OkStatus();
+}
+
 Result<std::unique_ptr<Cgroup>> CgroupManager::Create(const std::string& name, const ResourceLimits& limits) {
   if (!ValidName(name)) {
     return InvalidArgument(fmt::format("cgroup name '{}' must be a single path component", name));

@@ -106,6 +106,18 @@ class CgroupManager {
   // Thread-safe.
   Result<std::unique_ptr<Cgroup>> Create(const std::string& name, const ResourceLimits& limits);
 
+  // Writes `limits` into `group` (made by Create, for example ahead of time with no limits) and keeps them
+  // as its limits(). Errors: Internal with the path and errno text. Thread-safe for distinct groups.
+  Status SetLimits(Cgroup& group, const ResourceLimits& limits);
+
+  // cgroup v1 only: moves the one thread `tid` of this process (not the whole process) into `group`, or with
+  // nullptr into this daemon's parent group. Why: moving a task into a cgroup waits for an RCU grace period
+  // (cgroup_threadgroup_rwsem; about 7 ms here), while a child starts in the cgroup of the thread that
+  // clones it at no cost. So the spawning thread is moved into the next instance's group ahead of time, off
+  // the cold-start path. Errors: Unimplemented on v2 (a thread cannot join a domain cgroup alone) and in
+  // rlimit mode; Internal with the path and errno text.
+  Status MoveThread(pid_t tid, Cgroup* group);
+
  private:
   // A directory to create groups in, and which of our controllers it carries.
   struct Hierarchy {

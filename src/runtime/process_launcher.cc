@@ -86,11 +86,24 @@ class SpawnedProcess : public Process {
 }  // namespace
 
 ProcessLauncher::ProcessLauncher(std::string socket_dir, LogCollector* logs, CgroupManager* cgroups)
-    : socket_dir_(std::move(socket_dir)), logs_(logs), cgroups_(cgroups) {}
+    : socket_dir_(std::move(socket_dir)), logs_(logs), cgroups_(cgroups) {
+  if (cgroups_ && cgroups_->mode() == LimitMode::kCgroupV1) {
+    place_thread_ = spawner_.Run([this] {
+      spawn_tid_ = gettid();
+      PrepareNextGroup();
+      return next_group_ != nullptr;
+    });
+  }
+}
 
 ProcessLauncher::~ProcessLauncher() {
-  // The sandbox belongs to the spawn thread's namespaces; let it go there.
-  spawner_.Run([this] { sandbox_.reset(); });
+  // The sandbox belongs to the spawn thread's namespaces; let it go there. The thread leaves the group it
+  // waits in before that group is removed.
+  spawner_.Run([this] {
+    if (next_group_) cgroups_->MoveThread(spawn_tid_, nullptr);
+    next_group_.reset();
+    sandbox_.reset();
+  });
 }
 
 Status ProcessLauncher::EnableSandbox(const SandboxOptions& options) {
@@ -98,6 +111,19 @@ Status ProcessLauncher::EnableSandbox(const SandboxOptions& options) {
   if (!box.ok()) return box.status();
   sandbox_ = std::move(*box);
   return OkStatus();
+}
+
+void ProcessLauncher::PrepareNextGroup() {
+  if (next_group_) return;
+  auto group = cgroups_->Create(fmt::format("i{}", ++groups_made_), ResourceLimits{});
+  Status moved = group.ok() ? cgroups_->MoveThread(spawn_tid_, group->get()) : group.status();
+  if (moved.ok()) {
+    next_group_ = std::move(*group);
+    return;
+  }
+  // The next instance then joins its group itself (paying the migration at its start).
+  spdlog::warn("cannot prepare the next instance's cgroup: {}", moved.message());
+  cgroups_->MoveThread(spawn_tid_, nullptr);
 }
 
 std::string ProcessLauncher::SandboxDescription() const { return sandbox_ ? sandbox_->Describe() : "off"; }
@@ -131,12 +157,12 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     close(out[1]);
     return Internal("pipe failed");
   }
+  ResourceLimits limits;
+  limits.memory_bytes = uint64_t{spec.memory_mb} << 20;
+  limits.cpu_millicores = spec.cpu_millicores;
+  limits.pids = kPidsPerInstance;
   std::unique_ptr<Cgroup> cgroup;
-  if (cgroups_) {
-    ResourceLimits limits;
-    limits.memory_bytes = uint64_t{spec.memory_mb} << 20;
-    limits.cpu_millicores = spec.cpu_millicores;
-    limits.pids = kPidsPerInstance;
+  if (cgroups_ && !place_thread_) {
     auto made = cgroups_->Create(replica_id, limits);
     if (!made.ok()) {
       close(lfd);
@@ -150,42 +176,53 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   env["IGNITE_REPLICA_ID"] = replica_id;
   env["IGNITE_FUNCTION_ID"] = spec.app_id;
   if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  Result<pid_t> pid = Internal("not started");
+  SandboxSpawn boxed;  // with the sandbox
+  SpawnSpec plain;     // without
   if (sandbox_) {
-    SandboxSpawn s;
-    s.binary_path = spec.binary_path;
-    s.env = std::move(env);
-    s.stdout_fd = out[1];
-    s.stderr_fd = err[1];
-    s.pass_fds = {lfd};
+    boxed.binary_path = spec.binary_path;
+    boxed.env = std::move(env);
+    boxed.stdout_fd = out[1];
+    boxed.stderr_fd = err[1];
+    boxed.pass_fds = {lfd};
     // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
-    s.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
+    boxed.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
     if (cgroup) {
-      s.cgroup_procs_fds = cgroup->procs_fds();
-      s.rlimits = cgroup->rlimits();
+      boxed.cgroup_procs_fds = cgroup->procs_fds();
+      boxed.rlimits = cgroup->rlimits();
     }
-    pid = spawner_.Run([this, &s] { return sandbox_->Spawn(s); });
   } else {
-    SpawnSpec s;
-    s.argv = {spec.binary_path};
-    s.env = std::move(env);
-    s.cwd = "/";
-    s.stdout_fd = out[1];
-    s.stderr_fd = err[1];
-    s.pass_fds = {lfd};
-    pid = spawner_.Run([&s] { return Spawn(s); });
-    // Unsandboxed, the child joins its cgroup just after it started (a short window without limits).
-    if (pid.ok() && cgroup) {
-      std::string text = std::to_string(*pid);
-      for (int fd : cgroup->procs_fds()) {
-        if (write(fd, text.data(), text.size()) < 0) {
-          spdlog::warn("cannot move pid {} into its cgroup: {}", *pid, std::strerror(errno));
-        }
+    plain.argv = {spec.binary_path};
+    plain.env = std::move(env);
+    plain.cwd = "/";
+    plain.stdout_fd = out[1];
+    plain.stderr_fd = err[1];
+    plain.pass_fds = {lfd};
+  }
+  Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
+    if (!next_group_) return sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
+    // The spawn thread waits in next_group_: the child starts inside it (see PrepareNextGroup).
+    IGNITE_RETURN_IF_ERROR(cgroups_->SetLimits(*next_group_, limits));
+    boxed.rlimits = next_group_->rlimits();
+    auto spawned = sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
+    if (spawned.ok()) cgroup = std::move(next_group_);
+    return spawned;
+  });
+  // Off this start's path: the thread moves on into a fresh group for the next one. Until it has, the
+  // instance's group counts the thread (harmless) and cannot be removed (its removal retries).
+  if (place_thread_) spawner_.Post([this] { PrepareNextGroup(); });
+  if (pid.ok() && cgroup && !sandbox_ && !cgroup->procs_fds().empty() && !place_thread_) {
+    // Unsandboxed without a waiting group, the child joins its cgroup just after it started.
+    std::string text = std::to_string(*pid);
+    for (int fd : cgroup->procs_fds()) {
+      if (write(fd, text.data(), text.size()) < 0) {
+        spdlog::warn("cannot move pid {} into its cgroup: {}", *pid, std::strerror(errno));
       }
-      for (const auto& [resource, value] : cgroup->rlimits()) {
-        rlimit rl{value, value};
-        prlimit(*pid, static_cast<__rlimit_resource>(resource), &rl, nullptr);
-      }
+    }
+  }
+  if (pid.ok() && cgroup && !sandbox_) {
+    for (const auto& [resource, value] : cgroup->rlimits()) {
+      rlimit rl{value, value};
+      prlimit(*pid, static_cast<__rlimit_resource>(resource), &rl, nullptr);
     }
   }
   // The child holds its own copies now. Closing ours means connections fail fast once the instance dies

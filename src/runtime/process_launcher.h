@@ -38,6 +38,14 @@ class ProcessLauncher : public Launcher {
   CgroupManager* cgroups_;
   SpawnThread spawner_;
   std::unique_ptr<Sandbox> sandbox_;  // set once by EnableSandbox; used on spawner_'s thread only
+
+  // cgroup v1: the spawn thread waits inside the group of the next instance, so the child starts in it
+  // without a migration (CgroupManager::MoveThread says why). Used on spawner_'s thread only.
+  void PrepareNextGroup();
+  bool place_thread_ = false;           // set once by the constructor
+  pid_t spawn_tid_ = 0;                 // set once by the constructor
+  std::unique_ptr<Cgroup> next_group_;  // spawner_'s thread only: the group it waits in
+  uint64_t groups_made_ = 0;            // spawner_'s thread only
 };
 
 }  // namespace ignite::runtime

@@ -25,6 +25,9 @@ class SpawnThread {
   SpawnThread(const SpawnThread&) = delete;
   SpawnThread& operator=(const SpawnThread&) = delete;
 
+  // Queues `work` to run on the thread after what is queued already, without waiting for it.
+  void Post(std::function<void()> work);
+
   template <typename F>
   std::invoke_result_t<F> Run(F&& fn) {
     if (std::this_thread::get_id() == thread_.get_id()) return fn();  // already on it
@@ -35,7 +38,6 @@ class SpawnThread {
   }
 
  private:
-  void Post(std::function<void()> work);
   void Loop();
 
   std::mutex mu_;
