@@ -372,7 +372,9 @@ Status CgroupManager::WriteLimits(const Hierarchy& h, const std::string& dir, co
   uint64_t quota = std::max<uint64_t>(uint64_t{limits.cpu_millicores} * kCpuPeriodUs / 1000, kMinCpuQuotaUs);
   if (mode_ == LimitMode::kCgroupV1) {
     if (h.memory && limits.memory_bytes > 0) {
-      // memsw (memory + swap) must not be below the memory limit, so it goes second.
+      // memsw (memory + swap) must never be below the memory limit: lift it first (the group may hold a
+      // lower limit from before, see SetLimits), then set memory, then memsw.
+      if (h.swap_file) IGNITE_RETURN_IF_ERROR(WriteFile(file("memory.memsw.limit_in_bytes"), "-1"));
       IGNITE_RETURN_IF_ERROR(WriteFile(file("memory.limit_in_bytes"), std::to_string(limits.memory_bytes)));
       if (h.swap_file) {
         IGNITE_RETURN_IF_ERROR(WriteFile(file("memory.memsw.limit_in_bytes"), std::to_string(limits.memory_bytes)));

@@ -27,6 +27,7 @@ struct ResourceLimits {
   uint32_t cpu_millicores = 0;  // 0 = unlimited; 250 = a quarter of one CPU. Below 10 acts as 10 (the
                                 // kernel's smallest quota is 1 ms per 100 ms period).
   uint32_t pids = 0;            // 0 = unlimited; max tasks (processes + threads) in the group.
+  bool operator==(const ResourceLimits&) const = default;
 };
 
 // One instance's (or one build's) group. Destroying it SIGKILLs whatever is still in it and removes the

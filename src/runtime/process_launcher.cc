@@ -115,7 +115,9 @@ Status ProcessLauncher::EnableSandbox(const SandboxOptions& options) {
 
 void ProcessLauncher::PrepareNextGroup() {
   if (next_group_) return;
-  auto group = cgroups_->Create(fmt::format("i{}", ++groups_made_), ResourceLimits{});
+  // With the last instance's limits already written: most instances share a tier, and then their start
+  // writes nothing.
+  auto group = cgroups_->Create(fmt::format("i{}", ++groups_made_), last_limits_);
   Status moved = group.ok() ? cgroups_->MoveThread(spawn_tid_, group->get()) : group.status();
   if (moved.ok()) {
     next_group_ = std::move(*group);
@@ -201,7 +203,8 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
     if (!next_group_) return sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
     // The spawn thread waits in next_group_: the child starts inside it (see PrepareNextGroup).
-    IGNITE_RETURN_IF_ERROR(cgroups_->SetLimits(*next_group_, limits));
+    if (!(next_group_->limits() == limits)) IGNITE_RETURN_IF_ERROR(cgroups_->SetLimits(*next_group_, limits));
+    last_limits_ = limits;
     boxed.rlimits = next_group_->rlimits();
     auto spawned = sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
     if (spawned.ok()) cgroup = std::move(next_group_);

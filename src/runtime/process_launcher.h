@@ -46,6 +46,7 @@ class ProcessLauncher : public Launcher {
   pid_t spawn_tid_ = 0;                 // set once by the constructor
   std::unique_ptr<Cgroup> next_group_;  // spawner_'s thread only: the group it waits in
   uint64_t groups_made_ = 0;            // spawner_'s thread only
+  ResourceLimits last_limits_;          // spawner_'s thread only: what the next group is made with
 };
 
 }  // namespace ignite::runtime

@@ -51,6 +51,10 @@ Result<std::vector<sock_filter>> BuildInstanceSeccompFilter() {
   if (!ctx) return Internal("seccomp: init failed");
   // A foreign-architecture syscall (int 0x80 from x86-64, x32) is the classic way around a deny list.
   IGNITE_RETURN_IF_ERROR(Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch"));
+  // A binary tree of syscall numbers instead of a linear list: fewer instructions per syscall, and the
+  // kernel emulates the filter for every syscall number when it loads it (to cache the allowed ones), which
+  // is on every cold start's path.
+  IGNITE_RETURN_IF_ERROR(Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "optimize"));
   // The sandbox sets no_new_privs itself before loading the program.
   IGNITE_RETURN_IF_ERROR(Check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "nnp"));
   for (const auto& name : DeniedSyscalls()) {
