@@ -175,14 +175,8 @@ def test_build_runs_confined_in_its_cgroup_and_still_works(boxed, tmp_path):
 
 def test_go_mod_tidy_keeps_the_network_and_cancel_empties_the_group(tmp_path, go_cache):
     proxy = StallingProxy()
-    env_before = dict(os.environ)
-    os.environ.update({"GOPROXY": f"http://127.0.0.1:{proxy.port}", "GONOSUMDB": "example.com"})
-    p = Platform(tmp_path, go_cache)
-    try:
-        p.start()
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
+    p = Platform(tmp_path, go_cache).start(env_extra={
+        "GOPROXY": f"http://127.0.0.1:{proxy.port}", "GONOSUMDB": "example.com"})
     try:
         _require_build_sandbox(p)
         p.ok("app", "create", "org:stall")

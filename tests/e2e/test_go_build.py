@@ -245,15 +245,8 @@ def _processes_in(directory):
 
 def test_build_timeout_and_restart_mid_build(tmp_path, go_cache):
     proxy = StallingProxy()
-    env_before = dict(os.environ)
-    os.environ.update({"GOPROXY": f"http://127.0.0.1:{proxy.port}", "GONOSUMDB": "example.com",
-                       "IGNITE_BUILD_TIMEOUT_SECS": "2"})
-    p = Platform(tmp_path, go_cache)
-    try:
-        p.start()
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
+    p = Platform(tmp_path, go_cache).start(env_extra={
+        "GOPROXY": f"http://127.0.0.1:{proxy.port}", "GONOSUMDB": "example.com", "IGNITE_BUILD_TIMEOUT_SECS": "2"})
     try:
         p.ok("app", "create", "org:slow")
         p.ok("draft", "save", "org:slow", "-c", str(stalled_app(tmp_path / "slow")))
@@ -263,12 +256,7 @@ def test_build_timeout_and_restart_mid_build(tmp_path, go_cache):
         assert p.json("draft", "info", "org:slow")["draft"]["buildStatus"] == "BUILD_STATUS_FAILED"
         assert p.stop() == 0
         # Restart without the timeout, then kill -9 in the middle of a build.
-        os.environ.update({"GOPROXY": f"http://127.0.0.1:{proxy.port}", "GONOSUMDB": "example.com"})
-        try:
-            p.start()
-        finally:
-            os.environ.clear()
-            os.environ.update(env_before)
+        p.start(env_extra={"GOPROXY": f"http://127.0.0.1:{proxy.port}", "GONOSUMDB": "example.com"})
         deploy = p.json("draft", "compile", "org:slow")["deployId"]
         deadline = time.time() + 10
         while p.json("draft", "info", "org:slow")["draft"]["buildStatus"] != "BUILD_STATUS_RUNNING":

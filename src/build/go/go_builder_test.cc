@@ -344,12 +344,13 @@ TEST_F(GoBuilderTest, UserGoModMentioningIgniteUsesBundledSdk) {
   EXPECT_EQ(RunBinary(out->binary_path, "sdk"), std::string("Hello, SDK from ") + kSdkMarker);
 }
 
-TEST_F(GoBuilderTest, LocalReplaceInsideTheSourceBuildsOutsideIsRejected) {
-  Files files = {{"go.mod", "module hello\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\n"
-                            "replace example.com/lib => ./lib\n"},
-                 {"lib/go.mod", "module example.com/lib\n\ngo 1.26\n"},
-                 {"lib/lib.go", "package lib\n\nfunc Name() string { return \"lib\" }\n"},
-                 {"main.go", R"(package main
+// A handler that imports a local module replaced into ./lib.
+Files LocalModuleFiles() {
+  return {{"go.mod", "module hello\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\n"
+                     "replace example.com/lib => ./lib\n"},
+          {"lib/go.mod", "module example.com/lib\n\ngo 1.26\n"},
+          {"lib/lib.go", "package lib\n\nfunc Name() string { return \"lib\" }\n"},
+          {"main.go", R"(package main
 
 import (
 	"example.com/lib"
@@ -360,6 +361,10 @@ func main() {
 	ignite.Start(func(p []byte, ctx *ignite.Context) ([]byte, error) { return []byte(lib.Name()), nil })
 }
 )"}};
+}
+
+TEST_F(GoBuilderTest, LocalReplaceInsideTheSourceBuildsOutsideIsRejected) {
+  Files files = LocalModuleFiles();
   auto out = Build(TarGz(files), "code.tar.gz", Options());
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(RunBinary(out->binary_path, ""), "lib");
@@ -541,21 +546,7 @@ TEST_F(GoBuilderTest, SandboxedBuildGivesTheSameBinaryAndJoinsTheGroups) {
 
 TEST_F(GoBuilderTest, SandboxedBuildWithALocalModuleAndAFailingCompile) {
   REQUIRE_SANDBOX(bwrap);
-  Files files = {{"go.mod", "module hello\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\n"
-                            "replace example.com/lib => ./lib\n"},
-                 {"lib/go.mod", "module example.com/lib\n\ngo 1.26\n"},
-                 {"lib/lib.go", "package lib\n\nfunc Name() string { return \"lib\" }\n"},
-                 {"main.go", R"(package main
-
-import (
-	"example.com/lib"
-	"ignite"
-)
-
-func main() {
-	ignite.Start(func(p []byte, ctx *ignite.Context) ([]byte, error) { return []byte(lib.Name()), nil })
-}
-)"}};
+  Files files = LocalModuleFiles();
   auto opts = Options();
   opts.sandbox_bwrap = bwrap;
   auto out = Build(TarGz(files), "code.tar.gz", opts);  // runs go mod tidy (a requirement), offline here
