@@ -200,21 +200,33 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     plain.stderr_fd = err[1];
     plain.pass_fds = {lfd};
   }
+  bool born_inside = false;  // the child started in its group (no migration needed)
   Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
-    if (!next_group_) return sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
-    // The spawn thread waits in next_group_: the child starts inside it (see PrepareNextGroup).
-    if (!(next_group_->limits() == limits)) IGNITE_RETURN_IF_ERROR(cgroups_->SetLimits(*next_group_, limits));
-    last_limits_ = limits;
-    boxed.rlimits = next_group_->rlimits();
-    auto spawned = sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
-    if (spawned.ok()) cgroup = std::move(next_group_);
-    return spawned;
+    if (next_group_) {
+      // The spawn thread waits in next_group_: the child starts inside it (see PrepareNextGroup).
+      if (!(next_group_->limits() == limits)) IGNITE_RETURN_IF_ERROR(cgroups_->SetLimits(*next_group_, limits));
+      last_limits_ = limits;
+      boxed.rlimits = next_group_->rlimits();
+      auto spawned = sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
+      if (spawned.ok()) {
+        cgroup = std::move(next_group_);
+        born_inside = true;
+      }
+      return spawned;
+    }
+    if (place_thread_) {
+      // No waiting group (making one failed): this instance gets its own group the slow way.
+      IGNITE_ASSIGN_OR_RETURN(cgroup, cgroups_->Create(replica_id, limits));
+      boxed.cgroup_procs_fds = cgroup->procs_fds();
+      boxed.rlimits = cgroup->rlimits();
+    }
+    return sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
   });
   // Off this start's path: the thread moves on into a fresh group for the next one. Until it has, the
   // instance's group counts the thread (harmless) and cannot be removed (its removal retries).
   if (place_thread_) spawner_.Post([this] { PrepareNextGroup(); });
-  if (pid.ok() && cgroup && !sandbox_ && !cgroup->procs_fds().empty() && !place_thread_) {
-    // Unsandboxed without a waiting group, the child joins its cgroup just after it started.
+  if (pid.ok() && cgroup && !sandbox_ && !born_inside) {
+    // Unsandboxed, a child not born in its group joins it just after it started.
     std::string text = std::to_string(*pid);
     for (int fd : cgroup->procs_fds()) {
       if (write(fd, text.data(), text.size()) < 0) {

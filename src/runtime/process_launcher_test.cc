@@ -7,7 +7,10 @@
 #include <fstream>
 #include <sstream>
 #include <algorithm>
+#include <set>
 #include <thread>
+
+#include <fmt/format.h>
 
 namespace ignite::runtime {
 namespace {
@@ -97,6 +100,61 @@ TEST(ProcessLauncherTest, MissingArtifactIsFailedPrecondition) {
   spec.binary_path = "/nonexistent/app";
   auto p = launcher.Launch(spec, "x");
   EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace ignite::runtime
+
+namespace ignite::runtime {
+namespace {
+
+// The memory cgroup directory of `pid`, from /proc/<pid>/cgroup ("4:memory:/ignite/d1/i3").
+std::string MemoryGroupOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find(":memory:");
+    if (at != std::string::npos) return "/sys/fs/cgroup/memory" + line.substr(at + 8);
+  }
+  return "";
+}
+
+// Each instance starts inside its own group (cgroup v1: the spawn thread waits in the next one), with its own
+// spec's limits, whether they go down or up from the previous instance's. Needs a writable cgroup v1 tree.
+TEST(ProcessLauncherTest, EachInstanceStartsInItsOwnCgroupWithItsLimits) {
+  auto cgroups = CgroupManager::Detect("/sys/fs/cgroup", "/proc/self/mountinfo", fmt::format("t{}", getpid()));
+  if (cgroups->mode() != LimitMode::kCgroupV1) GTEST_SKIP() << cgroups->Describe();
+  auto dir = std::filesystem::temp_directory_path() / ("launcher-cg-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string script = (dir / "inst.sh").string();
+  {
+    std::ofstream s(script);
+    s << "#!/bin/sh\nexec sleep 30\n";
+  }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  {
+    LogCollector logs((dir / "logs").string(), &SystemClock());
+    ProcessLauncher launcher(dir.string(), &logs, cgroups.get());
+    std::vector<std::unique_ptr<Process>> running;
+    std::set<std::string> groups;
+    for (uint32_t memory_mb : {256u, 64u, 512u}) {
+      InstanceSpec spec;
+      spec.key = "org/a@1";
+      spec.app_id = "org/a";
+      spec.binary_path = script;
+      spec.memory_mb = memory_mb;
+      auto p = launcher.Launch(spec, fmt::format("a-{}", memory_mb));
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      std::string group = MemoryGroupOf((*p)->pid());
+      ASSERT_NE(group, "");
+      EXPECT_EQ(ReadAll(group + "/memory.limit_in_bytes"), std::to_string(uint64_t{memory_mb} << 20) + "\n");
+      groups.insert(group);
+      running.push_back(std::move(*p));
+    }
+    EXPECT_EQ(groups.size(), 3u);  // one group each
+    running.clear();  // stops them and removes their groups
+    for (const auto& g : groups) EXPECT_FALSE(std::filesystem::exists(g)) << g;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
