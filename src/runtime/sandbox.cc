@@ -290,7 +290,18 @@ Status Sandbox::StartNetwork(int sandbox_netns_fd, int host_netns_fd) {
   char c = 0;
   bool ok = n == 1 && read(ready[0], &c, 1) == 1;
   close(ready[0]);
-  if (!ok) return Internal("sandbox: slirp4netns did not configure the sandbox network within 5 s");
+  if (!ok) {
+    // Isolation does not depend on the route out: keep the sandbox, without outbound network.
+    spdlog::warn("sandbox: slirp4netns did not configure the sandbox network within 5 s (see its messages "
+                 "above); instances get loopback only");
+    close(slirp_exit_fd_);
+    slirp_exit_fd_ = -1;
+    kill(slirp_pid_, SIGKILL);
+    waitpid(slirp_pid_, nullptr, 0);
+    slirp_pid_ = -1;
+    network_ += " (slirp4netns failed to start)";
+    return OkStatus();
+  }
   network_ = "slirp4netns 10.0.2.0/24, DNS 10.0.2.3, host loopback unreachable";
   return OkStatus();
 }
