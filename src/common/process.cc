@@ -35,6 +35,13 @@ std::string Errno(int err) { return std::strerror(err); }
 
 }  // namespace
 
+std::vector<std::string> EnvironmentStrings(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
 std::map<std::string, std::string> CurrentEnvironment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
@@ -101,9 +108,7 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   posix_spawnattr_setflags(&a.attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP |
                                          POSIX_SPAWN_USEVFORK);
 
-  std::vector<std::string> env_strings;
-  env_strings.reserve(spec.env.size());
-  for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = EnvironmentStrings(spec.env);
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -73,6 +73,9 @@ Result<CommandResult> RunCommand(SpawnSpec spec, std::chrono::milliseconds timeo
 // The executable `name` resolves to through this process's PATH (/usr/bin:/bin when unset), or "".
 std::string FindInPath(const std::string& name);
 
+// `env` as "KEY=VALUE" strings in key order, the storage behind an exec's envp.
+std::vector<std::string> EnvironmentStrings(const std::map<std::string, std::string>& env);
+
 // The current process's environment as a map (for building a child's env from it).
 std::map<std::string, std::string> CurrentEnvironment();
 

@@ -26,6 +26,8 @@ class ProcessLauncher : public Launcher {
   ~ProcessLauncher() override;
   // Starts every later instance in the sandbox. Call before the first Launch. Errors: Sandbox::Prepare's.
   Status EnableSandbox(const SandboxOptions& options);
+  // Whether EnableSandbox succeeded.
+  bool sandboxed() const { return sandbox_ != nullptr; }
   // The sandbox in use, or "off", for the start-up log and HealthCheck.
   std::string SandboxDescription() const;
   Result<std::unique_ptr<Process>> Launch(const InstanceSpec& spec, const std::string& replica_id) override;

@@ -22,15 +22,22 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
-  auto dir = std::filesystem::temp_directory_path() / ("launcher-test-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+// An executable shell script `body` (after the #! line) as <dir>/inst.sh; returns its path.
+std::string WriteScript(const std::filesystem::path& dir, const std::string& body) {
   std::string script = (dir / "inst.sh").string();
   {
     std::ofstream s(script);
-    s << "#!/bin/sh\necho \"fd=$IGNITE_LISTEN_FD $(readlink /proc/self/fd/3 | cut -c1-7)\"\necho oops >&2\nexit 3\n";
+    s << "#!/bin/sh\n" << body;
   }
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  return script;
+}
+
+TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
+  auto dir = std::filesystem::temp_directory_path() / ("launcher-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string script =
+      WriteScript(dir, "echo \"fd=$IGNITE_LISTEN_FD $(readlink /proc/self/fd/3 | cut -c1-7)\"\necho oops >&2\nexit 3\n");
   std::string path;
   {
     LogCollector logs((dir / "logs").string(), &SystemClock());
@@ -64,12 +71,7 @@ TEST(ProcessLauncherTest, PassesSocketAndCapturesOutput) {
 TEST(ProcessLauncherTest, InstanceOutlivesTheThreadThatLaunchedIt) {
   auto dir = std::filesystem::temp_directory_path() / ("launcher-pdeath-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  std::string script = (dir / "inst.sh").string();
-  {
-    std::ofstream s(script);
-    s << "#!/bin/sh\nexec setpriv --pdeathsig KILL sleep 30\n";
-  }
-  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  std::string script = WriteScript(dir, "exec setpriv --pdeathsig KILL sleep 30\n");
   {
     LogCollector logs((dir / "logs").string(), &SystemClock());
     ProcessLauncher launcher(dir.string(), &logs);
@@ -102,11 +104,6 @@ TEST(ProcessLauncherTest, MissingArtifactIsFailedPrecondition) {
   EXPECT_EQ(p.status().code(), StatusCode::kFailedPrecondition);
 }
 
-}  // namespace
-}  // namespace ignite::runtime
-
-namespace ignite::runtime {
-namespace {
 
 // The memory cgroup directory of `pid`, from /proc/<pid>/cgroup ("4:memory:/ignite/d1/i3").
 std::string MemoryGroupOf(pid_t pid) {
@@ -125,12 +122,7 @@ TEST(ProcessLauncherTest, EachInstanceStartsInItsOwnCgroupWithItsLimits) {
   if (cgroups->mode() != LimitMode::kCgroupV1) GTEST_SKIP() << cgroups->Describe();
   auto dir = std::filesystem::temp_directory_path() / ("launcher-cg-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  std::string script = (dir / "inst.sh").string();
-  {
-    std::ofstream s(script);
-    s << "#!/bin/sh\nexec sleep 30\n";
-  }
-  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  std::string script = WriteScript(dir, "exec sleep 30\n");
   {
     LogCollector logs((dir / "logs").string(), &SystemClock());
     ProcessLauncher launcher(dir.string(), &logs, cgroups.get());

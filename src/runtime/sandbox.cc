@@ -332,9 +332,7 @@ Result<pid_t> Sandbox::Spawn(const SandboxSpawn& spec) {
   std::string tmp_options = fmt::format("size={},mode=1777", spec.tmp_bytes);
   std::string argv0 = "/app/handler";
   char* argv[] = {argv0.data(), nullptr};
-  std::vector<std::string> env_strings;
-  env_strings.reserve(spec.env.size());
-  for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = EnvironmentStrings(spec.env);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

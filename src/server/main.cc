@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
   svc_opts.sandbox_description = launcher.SandboxDescription();
   svc_opts.limits_description = cgroups->Describe();
   svc_opts.cgroups = cgroups.get();
-  svc_opts.sandbox_builds = launcher.SandboxDescription() != "off";
+  svc_opts.sandbox_builds = launcher.sandboxed();
   api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
                                                   &SystemClock(), &invocations, &app_events});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);
