@@ -372,7 +372,6 @@ def test_outbound_tcp_works(env):
 
 def test_memory_limit_kills_the_instance_with_429_and_the_next_call_works(env):
     require_cgroups(env, "the memory limit's OOM kill")
-    started = time.time()
     out = invoke(env.p, "hostile-mem", {"action": "alloc", "mb": 200}, timeout=60)
     assert_hello_serves(env.p)
     assert out.status == 429, (f"touching 200 MB under --memory {MEMORY_MB} must answer 429, got HTTP "
@@ -380,7 +379,6 @@ def test_memory_limit_kills_the_instance_with_429_and_the_next_call_works(env):
     if out.http_status == 429:  # the platform's error body
         assert out.code in (RESOURCE_EXHAUSTED, "RESOURCE_EXHAUSTED"), (out.code, out.message)
     assert "memory limit" in out.message and f"{MEMORY_MB} MB" in out.message, out.message
-    assert time.time() - started < 30
     # The CLI shows the same reason.
     cli = env.p.cli("invoke", "org:hostile-mem", "-p", json.dumps({"action": "alloc", "mb": 200}), timeout=60)
     err = cli.stderr.decode(errors="replace")
@@ -409,17 +407,15 @@ def test_fork_bomb_hits_the_pids_limit(env):
     assert attack(env.p, "hostile", "noop")["ok"] is True
     instance = replica_pids(env.p, "hostile")
     baseline = len(descendants(instance))
-    started = time.time()
     with HelloDuring(env.p) as during:
+        # The handler forks for at most 10 s: EAGAIN within them is the pids limit at work.
         r = attack(env.p, "hostile", "forkbomb", cap=2 * PIDS_MAX, seconds=10, timeout=60)
-    elapsed = time.time() - started
     during.assert_all_served()
     assert_hello_serves(env.p)
     assert r["ok"] is False, f"no fork failed: {r}"
     assert r.get("errno") == EAGAIN, f"fork must fail with EAGAIN (the pids limit): {r}"
     assert r["leftover"] == 0, f"the handler could not reap all its children within 10 s: {r}"
     assert r["processes"] <= PIDS_MAX, f"the bomb made {r['processes']} processes, more than pids max {PIDS_MAX}"
-    assert r["ms"] < 10_000 and elapsed < 30, (r, elapsed)
     # Every forked process is gone, and the hostile app serves on.
     wait_until(lambda: len(descendants(instance)) <= baseline, 10, "the fork bomb's processes to exit")
     assert attack(env.p, "hostile", "noop")["ok"] is True
