@@ -49,10 +49,19 @@ class Status {
   const std::string& message() const { return message_; }
   // "NOT_FOUND: app org/x does not exist".
   std::string ToString() const;
+  // The HTTP status of this error: the code's (HttpStatusFor), unless a narrower one was set. Only HTTP can
+  // say some things more precisely than the gRPC code (413 for a body over its limit is RESOURCE_EXHAUSTED
+  // everywhere else); the code still drives the error body and the CLI's exit code.
+  int http_status() const { return http_status_ ? http_status_ : HttpStatusFor(code_); }
+  Status&& WithHttpStatus(int status) && {
+    http_status_ = status;
+    return std::move(*this);
+  }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  int http_status_ = 0;
 };
 
 inline Status OkStatus() { return Status(); }
@@ -68,6 +77,10 @@ inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
+// A request body over its limit: RESOURCE_EXHAUSTED, answered over HTTP with 413.
+inline Status PayloadTooLarge(std::string m) {
+  return Status(StatusCode::kResourceExhausted, std::move(m)).WithHttpStatus(413);
+}
 
 }  // namespace ignite
 

@@ -674,7 +674,7 @@ TEST_F(ExchangeTest, ADeclaredBodyOverTheLimitGets413WithoutRunningTheHandler) {
   auto sums = std::make_shared<SumState>();
   AddSum(&router_, sums);
   ServerOptions opts;
-  opts.body_limit = 1024;
+  opts.stream_body_limit = 1024;
   ASSERT_NO_FATAL_FAILURE(StartServer(opts));
   {
     // At the limit: fine.
@@ -704,7 +704,7 @@ TEST_F(ExchangeTest, AChunkedBodyOverTheLimitFailsReadBodyAndGets413) {
   auto sums = std::make_shared<SumState>();
   AddSum(&router_, sums);
   ServerOptions opts;
-  opts.body_limit = 1024;
+  opts.stream_body_limit = 1024;
   ASSERT_NO_FATAL_FAILURE(StartServer(opts));
   {
     // At the limit: fine.

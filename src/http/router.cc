@@ -26,8 +26,9 @@ bool SplitPath(std::string_view path, std::vector<std::string>* out) {
   return true;
 }
 
-void Router::Add(std::string method, std::string pattern, Handler handler, std::string name) {
+void Router::Add(std::string method, std::string pattern, Handler handler, std::string name, BodyLimitFn limit) {
   Route r;
+  r.body_limit = std::move(limit);
   r.method = std::move(method);
   SplitPath(pattern, &r.segments);
   r.pattern = std::move(pattern);
@@ -65,6 +66,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
       m.stream_handler = &r.stream_handler;
     } else {
       m.handler = &r.handler;
+      if (r.body_limit) m.body_limit = &r.body_limit;
     }
     m.name = r.name;
     m.params = std::move(params);

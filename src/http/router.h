@@ -9,15 +9,30 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
 #include "http/exchange.h"
 #include "http/types.h"
 
 namespace ignite::http {
 
+// How large the body of one request to a buffered route may be, decided from its head before any of the body
+// is read (so a client that sent `Expect: 100-continue` is refused before it uploads anything).
+struct BodyLimit {
+  uint64_t bytes = 0;
+  // The 413's message when the body is larger: it names the limit and says how to raise it.
+  std::string message;
+};
+// Called on the connection's thread with the request head (path, params, headers; no body). It answers
+// through `done`, at once or later from any thread: the limit, or an error the server answers instead of
+// running the handler (the body is then never read).
+using BodyLimitFn = std::function<void(const Request& head, std::function<void(Result<BodyLimit>)> done)>;
+
 class Router {
  public:
-  // pattern: "/v1/ignite/app/{org}/{app}/draft". Each `{x}` matches one non-empty path segment.
-  void Add(std::string method, std::string pattern, Handler handler, std::string name = "");
+  // pattern: "/v1/ignite/app/{org}/{app}/draft". Each `{x}` matches one non-empty path segment. Without
+  // `limit` the body may be as large as the server's ServerOptions::body_limit.
+  void Add(std::string method, std::string pattern, Handler handler, std::string name = "",
+           BodyLimitFn limit = nullptr);
   // Same, for a handler that reads the request body and writes its answer itself (see exchange.h): the
   // server hands it the request as soon as the head is in.
   void AddStream(std::string method, std::string pattern, StreamHandler handler, std::string name = "");
@@ -25,6 +40,7 @@ class Router {
   struct Match {
     const Handler* handler = nullptr;               // Owned by the router; set for Add routes,
     const StreamHandler* stream_handler = nullptr;  // or this one for AddStream routes.
+    const BodyLimitFn* body_limit = nullptr;        // Add routes registered with a limit.
     std::string name;
     std::map<std::string, std::string> params;
     bool path_known = false;  // Some route has this path (for 405 versus 404).
@@ -48,6 +64,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     StreamHandler stream_handler;
+    BodyLimitFn body_limit;
     std::string name;
   };
   std::vector<Route> routes_;

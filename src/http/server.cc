@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <thread>
 
 #include "http/serialize.h"
@@ -25,6 +26,7 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kBodyPiece = 64 << 10;      // Request body pieces handed to stream handlers.
 constexpr size_t kWritableBelow = 256 << 10;  // Exchange::WhenWritable's threshold.
+constexpr std::chrono::seconds kLingerFor{5};  // LingerThenClose's bound
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -44,13 +46,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadRequest() {
     answered_ = false;
+    too_large_.clear();
     out_pending_.clear();
     ending_ = false;
     bodiless_ = false;
     waiters_.clear();
     header_parser_.emplace();
     header_parser_->header_limit(options_->header_limit);
-    header_parser_->body_limit(options_->body_limit);
+    header_parser_->body_limit(std::max(options_->body_limit, options_->stream_body_limit));
     string_parser_.reset();
     stream_parser_.reset();
     // A new connection must send its request header within the header timeout, and a keep-alive connection
@@ -82,6 +85,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string host(head[beast::http::field::host]);
     const StreamHandler* stream = router_->FindHostHandler(host);
     const Handler* handler = nullptr;
+    const BodyLimitFn* body_limit = nullptr;
     if (!stream) {
       auto match = router_->Find(std::string(head.method_string()), req->path);
       if (!match.handler && !match.stream_handler) {
@@ -99,16 +103,46 @@ class Session : public std::enable_shared_from_this<Session> {
       req->route_name = std::move(match.name);
       stream = match.stream_handler;
       handler = match.handler;
+      body_limit = match.body_limit;
     }
     if (stream) {
       req->raw.base() = head.base();
       stream_parser_.emplace(std::move(*header_parser_));
       header_parser_.reset();
+      if (auto n = stream_parser_->content_length(); n && *n > options_->stream_body_limit) {
+        return OnBodyError(beast::http::error::body_limit);
+      }
+      stream_parser_->body_limit(options_->stream_body_limit);
       return RunStream(stream, std::move(req));
     }
     // Buffered routes get the whole body before the handler runs.
     string_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
+    if (body_limit) {
+      // The route decides this request's limit first; nothing of the body is read (or invited) until then.
+      req->raw.base() = string_parser_->get().base();
+      auto executor = stream_.get_executor();
+      (*body_limit)(*req, [self = shared_from_this(), executor, req, handler](Result<BodyLimit> limit) mutable {
+        asio::post(executor, [self, req = std::move(req), handler, limit = std::move(limit)]() mutable {
+          self->OnBodyLimit(std::move(req), handler, std::move(limit));
+        });
+      });
+      return;
+    }
+    OnBodyLimit(std::move(req), handler, BodyLimit{options_->body_limit, ""});
+  }
+
+  void OnBodyLimit(std::shared_ptr<Request> req, const Handler* handler, Result<BodyLimit> limit) {
+    if (!limit.ok()) return Write(ErrorResponse(limit.status()));
+    too_large_ = std::move(limit->message);
+    if (auto n = string_parser_->content_length(); n && *n > limit->bytes) {
+      return OnBodyError(beast::http::error::body_limit);
+    }
+    string_parser_->body_limit(limit->bytes);
+    ReadBufferedBody(std::move(req), handler);
+  }
+
+  void ReadBufferedBody(std::shared_ptr<Request> req, const Handler* handler) {
     auto dispatch = [self = shared_from_this(), handler](std::shared_ptr<Request> req) {
       self->stream_.expires_never();
       req->raw = self->string_parser_->release();
@@ -130,11 +164,19 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnBodyError(beast::error_code ec) {
     if (ec != beast::http::error::body_limit) return Close();
-    Response r = ErrorResponse(Status(StatusCode::kResourceExhausted,
-                                      fmt::format("request body is larger than the {} byte limit", options_->body_limit)));
-    r.status = 413;
     keep_alive_ = false;
-    Write(std::move(r));
+    Write(ErrorResponse(TooLarge()));
+  }
+
+  // The 413 of the current request: the route's message, else the server's own limit.
+  Status TooLarge() const {
+    if (!too_large_.empty()) return PayloadTooLarge(too_large_);
+    uint64_t limit = stream_parser_ ? options_->stream_body_limit
+                     : string_parser_ ? options_->body_limit
+                                      : std::max(options_->body_limit, options_->stream_body_limit);
+    return PayloadTooLarge(fmt::format("the request body is larger than the {} MB this server accepts on this "
+                                       "route; send a smaller body",
+                                       limit >> 20));
   }
 
   // Tells a client that sent `Expect: 100-continue` to go ahead with its body, once, then runs `then`.
@@ -151,15 +193,43 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
-  bool RequestBodyDone() const { return !stream_parser_ || stream_parser_->is_done(); }
+  bool RequestBodyDone() const {
+    if (stream_parser_) return stream_parser_->is_done();
+    if (string_parser_) return string_parser_->is_done();
+    if (header_parser_) return header_parser_->is_done();
+    return true;
+  }
 
   // The answer is fully written: on to the next request, unless the connection cannot go on.
   void FinishRequest() {
     ++generation_;  // the request's Exchange, if any, is done with
     answered_ = true;
     SetBusy(false);
-    if (!keep_alive_ || !RequestBodyDone()) return Close();
+    if (!RequestBodyDone()) return LingerThenClose();
+    if (!keep_alive_) return Close();
     ReadRequest();
+  }
+
+  // Closing a socket that still holds unread request bytes makes the kernel send a reset, which can destroy
+  // the answer on its way to the client (curl: "Empty reply from server") when the answer came before the
+  // end of the body (413, an instance that died mid-upload). So stop sending, read and discard what the
+  // client still sends for a bounded time, then close (nginx's lingering close).
+  void LingerThenClose() {
+    ++generation_;
+    SetBusy(false);
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(kLingerFor);
+    Discard();
+  }
+
+  void Discard() {
+    body_piece_.resize(kBodyPiece);
+    stream_.async_read_some(asio::buffer(body_piece_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Close();  // the client is done (EOF) or the lingering time is up
+      self->Discard();
+    });
   }
 
   void Write(Response resp) {
@@ -255,11 +325,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                   self->keep_alive_ = false;
                                   // The server answers 413 itself (as for a declared length over the
                                   // limit); the handler's own answer, if any, is then ignored.
+                                  Status st = self->TooLarge();
                                   if (!self->answered_) self->OnBodyError(ec);
-                                  return cb(Status(StatusCode::kResourceExhausted,
-                                                   fmt::format("request body is larger than the {} byte limit",
-                                                               self->options_->body_limit)),
-                                            {}, true);
+                                  return cb(std::move(st), {}, true);
                                 }
                                 if (ec) {
                                   self->keep_alive_ = false;
@@ -380,6 +448,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions* options_;
   bool keep_alive_ = true;
   bool expect_continue_ = false;
+  std::string too_large_;  // the current request's 413 message from its route's BodyLimit, if any
   int requests_ = 0;
   uint64_t generation_ = 0;  // which request is current; an Exchange acts only on its own
   bool answered_ = false;    // the current request's answer has started
@@ -538,7 +607,7 @@ void Server::Stop(std::chrono::milliseconds grace) {
 
 Response ErrorResponse(const Status& status) {
   Response r;
-  r.status = static_cast<unsigned>(HttpStatusFor(status.code()));
+  r.status = static_cast<unsigned>(status.http_status());
   nlohmann::json body = {{"code", static_cast<int>(status.code())},
                          {"message", status.message()},
                          {"details", nlohmann::json::array()}};

@@ -25,7 +25,11 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port (see Server::port()).
   int threads = 2;
-  uint64_t body_limit = 256ull << 20;  // Larger bodies get 413.
+  // Larger request bodies get 413: body_limit for buffered routes without a BodyLimitFn of their own,
+  // stream_body_limit for stream routes (whose handlers enforce their own limits below it, see
+  // exchange.h). A route's BodyLimitFn may allow up to the larger of the two.
+  uint64_t body_limit = 256ull << 20;
+  uint64_t stream_body_limit = 1024ull << 20;
   uint32_t header_limit = 64 << 10;
   // A new connection must send its request header within header_timeout, then the body within
   // read_timeout; answers must be taken at least one chunk per read_timeout. Slow clients cannot hold

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace ignite::http {
@@ -76,6 +77,129 @@ TEST_F(ServerTest, UnknownRoutesAndMethodsGetErrorBodies) {
 TEST_F(ServerTest, RejectsOversizedBodies) {
   auto res = Call(server_->port(), beast::http::verb::post, "/echo/x", std::string(4096, 'a'));
   EXPECT_EQ(res.result_int(), 413);
+}
+
+// A buffered route whose body limit comes from its BodyLimitFn: 100 bytes for /limited/small, an error for
+// /limited/denied (answered later from another thread, as the API's limits are), and 8 KiB otherwise.
+class BodyLimitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add(
+        "POST", "/limited/{x}",
+        [this](std::shared_ptr<Request> req, Responder respond) {
+          ++calls_;
+          Response r;
+          r.body = std::to_string(req->raw.body().size());
+          respond(std::move(r));
+        },
+        "Limited",
+        [](const Request& head, std::function<void(Result<BodyLimit>)> done) {
+          std::string x = head.params.at("x");
+          std::string auth = head.Header("authorization");
+          std::thread([x, auth, done = std::move(done)] {
+            if (x == "denied") return done(PermissionDenied("not you (" + auth + ")"));
+            done(BodyLimit{x == "small" ? 100u : 8192u, "bodies of " + x + " stop at 100 bytes"});
+          }).detach();
+        });
+    ServerOptions opts;
+    opts.threads = 1;
+    opts.body_limit = 1024;
+    server_ = std::make_unique<Server>(opts, &router_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  // Sends `head` (and `body`), returns everything the server sent until it closed or `first_only`.
+  std::string Exchange(const std::string& head, const std::string& body = "", bool first_only = false) {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    std::string got;
+    char buf[4096];
+    boost::system::error_code ec;
+    if (first_only) {
+      asio::write(s, asio::buffer(head));
+      size_t n = s.read_some(asio::buffer(buf), ec);
+      return std::string(buf, n);
+    }
+    // In one go, so body bytes are there (unread) when the server answers early.
+    asio::write(s, asio::buffer(head + body), ec);
+    for (;;) {
+      size_t n = s.read_some(asio::buffer(buf), ec);
+      got.append(buf, n);
+      if (ec) break;
+    }
+    EXPECT_EQ(ec, asio::error::eof) << "the answer must end cleanly, not with " << ec.message();
+    return got;
+  }
+
+  std::atomic<int> calls_{0};
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(BodyLimitTest, ADeclaredLengthOverTheRoutesLimitGets413BeforeContinue) {
+  std::string first = Exchange(
+      "POST /limited/small HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\nExpect: 100-continue\r\n\r\n", "", true);
+  EXPECT_EQ(first.rfind("HTTP/1.1 413", 0), 0u) << first;  // not "100 Continue" first
+  EXPECT_NE(first.find("bodies of small stop at 100 bytes"), std::string::npos) << first;
+  EXPECT_NE(first.find("\"code\":8"), std::string::npos) << first;
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(BodyLimitTest, AtTheLimitTheHandlerRuns) {
+  std::string got = Exchange("POST /limited/small HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: "
+                             "close\r\n\r\n",
+                             std::string(100, 'a'));
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  EXPECT_EQ(calls_, 1);
+}
+
+TEST_F(BodyLimitTest, AChunkedBodyOverTheLimitGets413) {
+  std::string chunk = "40\r\n" + std::string(64, 'a') + "\r\n";
+  std::string got = Exchange("POST /limited/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                             chunk + chunk + "0\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
+  EXPECT_NE(got.find("bodies of small stop at 100 bytes"), std::string::npos) << got;
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(BodyLimitTest, TheLimitsErrorIsTheAnswer) {
+  std::string got = Exchange(
+      "POST /limited/denied HTTP/1.1\r\nHost: x\r\nAuthorization: t\r\nContent-Length: 5\r\n\r\n", "hello");
+  EXPECT_EQ(got.rfind("HTTP/1.1 403", 0), 0u) << got;
+  EXPECT_NE(got.find("not you (t)"), std::string::npos) << got;
+  EXPECT_EQ(calls_, 0);
+}
+
+TEST_F(BodyLimitTest, AnEarlyAnswerSurvivesAnUploadThatGoesOn) {
+  // Like curl: upload piece by piece while the answer comes, then read it.
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+  asio::write(s, asio::buffer(std::string("POST /limited/small HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n")));
+  std::string piece(64 << 10, 'a');
+  boost::system::error_code ec;
+  for (int i = 0; i < 128 && !ec; ++i) {
+    asio::write(s, asio::buffer(piece), ec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    size_t n = s.read_some(asio::buffer(buf), ec);
+    got.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << ec.message() << " " << got.substr(0, 200);
+}
+
+TEST_F(BodyLimitTest, AnEarlyAnswerSurvivesTheRestOfALargeUpload) {
+  // The client does not wait for 100 Continue and sends 8 MiB the server will not read: the 413 must still
+  // arrive whole (a close with unread data would reset the connection and lose it).
+  std::string got = Exchange("POST /limited/small HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n",
+                             std::string(8 << 20, 'a'));
+  EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("bodies of small stop at 100 bytes"), std::string::npos);
 }
 
 TEST(SlowClientTest, ASilentConnectionIsClosedAfterTheHeaderTimeout) {
