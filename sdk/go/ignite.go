@@ -22,6 +22,10 @@
 //   - The listening socket is inherited from the platform as the file
 //     descriptor named by IGNITE_LISTEN_FD (a TCP or Unix stream socket).
 //     Without it (local runs) the SDK listens on TCP :$PORT, default 8080.
+//   - Once it serves, the SDK writes one byte to the descriptor named by
+//     IGNITE_READY_FD (when set) and closes it: the platform's readiness
+//     signal, which tells a crash while serving a request from a crash on
+//     start.
 //   - SIGTERM shuts the server down gracefully: in-flight requests get up to
 //     30 seconds to finish, then the process exits with status 0.
 //
@@ -36,7 +40,7 @@ import (
 
 // Version is the version of this SDK. It equals the content of the VERSION
 // file next to go.mod; the platform records it with each build.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Handler processes one invocation. payload is the raw request body. The
 // returned bytes become the response body (status 200, content type
@@ -69,5 +73,6 @@ func Start(h Handler) {
 		logger.Printf("cannot listen: %v", err)
 		os.Exit(1)
 	}
+	signalReady()
 	os.Exit(serve(ln, h))
 }

@@ -19,6 +19,8 @@ import (
 const (
 	// listenFDEnv names the inherited listening socket's descriptor.
 	listenFDEnv = "IGNITE_LISTEN_FD"
+	// readyFDEnv names the descriptor the readiness signal is written to.
+	readyFDEnv = "IGNITE_READY_FD"
 	// defaultPort is the local-run TCP port when PORT is unset.
 	defaultPort = "8080"
 	// shutdownGrace bounds how long in-flight requests may run after SIGTERM.
@@ -53,6 +55,32 @@ func listen() (net.Listener, error) {
 		port = defaultPort
 	}
 	return net.Listen("tcp", ":"+port)
+}
+
+// signalReady writes the readiness signal (one byte) to the descriptor named
+// by IGNITE_READY_FD and closes it. Requests already wait in the listener's
+// backlog, so the platform reads it as "this instance serves". Without the
+// variable (local runs) it does nothing; it removes the variable so child
+// processes do not see it.
+func signalReady() {
+	v, ok := os.LookupEnv(readyFDEnv)
+	if !ok {
+		return
+	}
+	os.Unsetenv(readyFDEnv)
+	fd, err := strconv.ParseUint(v, 10, 31)
+	if err != nil {
+		logger.Printf("invalid %s=%q", readyFDEnv, v)
+		return
+	}
+	f := os.NewFile(uintptr(fd), "ignite-ready")
+	if f == nil {
+		return
+	}
+	if _, err := f.Write([]byte{'1'}); err != nil {
+		logger.Printf("readiness signal: %v", err)
+	}
+	f.Close()
 }
 
 // serve serves h on ln until SIGTERM or interrupt (then shuts down

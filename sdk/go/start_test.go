@@ -274,3 +274,36 @@ func TestStartBadListener(t *testing.T) {
 		}
 	}
 }
+
+// TestStartReadinessSignal checks the readiness signal: with IGNITE_READY_FD
+// set, Start writes one byte to that descriptor once it serves, then closes
+// it (the reader sees the byte, then end of file).
+func TestStartReadinessSignal(t *testing.T) {
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "fn.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	lf, err := ln.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	startHelper(t, []string{listenFDEnv + "=3", readyFDEnv + "=4"}, lf, pw)
+	lf.Close()
+	pw.Close()
+	pr.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(pr)
+	if err != nil || string(got) != "1" {
+		t.Fatalf("readiness pipe gave %q, %v; want \"1\" then end of file", got, err)
+	}
+	if code, body := get(t, clientFor("unix", addr), "POST", "hello"); code != 200 || body != "hello" {
+		t.Errorf("POST / after the signal = %d %q", code, body)
+	}
+}

@@ -129,6 +129,7 @@ int InstanceManager::ReapIdle() {
             EventLocked(*inst, event::kInstanceStoppedIdle,
                         fmt::format("stopped after {}s without requests", inst->idle_timeout.count() / 1000), true);
           } else {
+            CountCrash(*inst, how);  // it died with no request in flight
             EventLocked(*inst, event::kInstanceCrashed, "exited with " + how, true);
           }
           if (!inst->retired) --above_reserve;
@@ -158,6 +159,7 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::st
                               [this](const auto& i) {
                                 std::string how;
                                 if (i->inflight != 0 || !i->process->Exited(&how)) return false;
+                                CountCrash(*i, how);  // it died with no request in flight
                                 EventLocked(*i, event::kInstanceCrashed, "exited with " + how, true);
                                 return true;
                               }),
@@ -300,12 +302,26 @@ int InstanceManager::WarmReserved() {
 std::string InstanceManager::CheckExited(Instance& instance) {
   std::string how;
   if (!instance.process->Exited(&how)) return "";
+  bool ready = BecameReady(instance);
   std::lock_guard<std::mutex> l(mu_);
   instance.retired = true;
   capacity_.notify_all();
-  CountCrashOnStart(instance, how);
-  EventLocked(instance, event::kInstanceCrashed, "exited with " + how, true);
+  if (!ready || instance.inflight == 0) {
+    CountCrash(instance, how);  // see the crash-loop rule in the header
+  } else {
+    instance.counted = true;  // judged: a failure of the request it served, not of the app
+  }
+  EventLocked(instance, event::kInstanceCrashed,
+              "exited with " + how + (ready && instance.inflight > 0 ? " while serving a request" : ""), true);
   return how;
+}
+
+bool InstanceManager::BecameReady(Instance& instance) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (instance.served) return true;
+  }
+  return instance.process->Ready();
 }
 
 void InstanceManager::FailStart(Instance& instance, const std::string& why) {
@@ -313,11 +329,11 @@ void InstanceManager::FailStart(Instance& instance, const std::string& why) {
   EventLocked(instance, event::kInstanceStartTimeout, why, true);
   instance.retired = true;
   capacity_.notify_all();
-  CountCrashOnStart(instance, why);
+  CountCrash(instance, why);
 }
 
-void InstanceManager::CountCrashOnStart(Instance& instance, const std::string& how) {
-  if (instance.served || instance.counted) return;
+void InstanceManager::CountCrash(Instance& instance, const std::string& how) {
+  if (instance.counted) return;
   instance.counted = true;
   CrashState& c = crashes_[instance.key];
   ++c.consecutive;
@@ -332,6 +348,7 @@ void InstanceManager::MarkServed(Instance& instance) {
   std::lock_guard<std::mutex> l(mu_);
   if (instance.served) return;
   instance.served = true;
+  instance.process->Ready();  // consumes the readiness signal, if any, which releases its descriptor
   crashes_.erase(instance.key);
   EventLocked(instance, event::kInstanceReady,
               fmt::format("ready {} ms after its start",

@@ -5,6 +5,7 @@
 // new requests and stop as soon as their in-flight requests finish. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <condition_variable>
@@ -24,6 +25,43 @@ namespace ignite::runtime {
 
 class InstanceManager;
 
+// Which in-flight request has sent an instance the most body bytes: the one an out-of-memory kill of the
+// instance is blamed on (cgroups cannot attribute memory to a request). The blamed caller is told the
+// memory limit; the others that were in flight learn that another invocation took the instance down.
+// Thread-safe; a body piece costs one relaxed load unless it makes its call the largest.
+class BodyBlame {
+ public:
+  // Bodies smaller than this are never blamed: an instance that dies serving only small requests ran out of
+  // memory on its own, and every caller then hears about the limit.
+  static constexpr uint64_t kMinBytes = uint64_t{1} << 20;
+  // Call `call` (a nonzero id unique among the instance's calls) has sent `sent` bytes of its body so far.
+  void Note(uint64_t call, uint64_t sent) {
+    if (sent < kMinBytes || sent <= bytes_.load(std::memory_order_relaxed)) return;
+    std::lock_guard<std::mutex> l(mu_);
+    if (sent <= bytes_.load(std::memory_order_relaxed)) return;
+    bytes_.store(sent, std::memory_order_relaxed);
+    call_.store(call, std::memory_order_relaxed);
+  }
+  // Call `call` finished with the instance alive: it is no longer a suspect.
+  void Forget(uint64_t call) {
+    if (call_.load(std::memory_order_relaxed) != call) return;
+    std::lock_guard<std::mutex> l(mu_);
+    if (call_.load(std::memory_order_relaxed) != call) return;
+    call_.store(0, std::memory_order_relaxed);
+    bytes_.store(0, std::memory_order_relaxed);
+  }
+  // Whether an out-of-memory kill is `call`'s doing: it sent the largest body, or nobody sent a large one.
+  bool Blames(uint64_t call) const {
+    uint64_t c = call_.load(std::memory_order_relaxed);
+    return c == 0 || c == call;
+  }
+
+ private:
+  std::mutex mu_;  // serializes updates of the pair
+  std::atomic<uint64_t> call_{0};
+  std::atomic<uint64_t> bytes_{0};
+};
+
 struct Instance {
   std::string key;
   std::string replica_id;
@@ -36,9 +74,10 @@ struct Instance {
   bool retired = false;  // guarded by InstanceManager::mu_
   std::chrono::steady_clock::time_point last_used;  // guarded by InstanceManager::mu_
   bool served = false;   // guarded by InstanceManager::mu_: answered at least one request
-  bool counted = false;  // guarded by InstanceManager::mu_: its crash was counted
+  bool counted = false;  // guarded by InstanceManager::mu_: its death was judged for the crash-loop back-off
   bool ended = false;    // guarded by InstanceManager::mu_: its last lifecycle event (stopped, crashed…) was sent
   ConnectionCache connections;  // idle keep-alive connections to it; cleared when it stops
+  BodyBlame bodies;             // who an out-of-memory kill is blamed on
 };
 
 // A claim on an instance for one request; releases it when destroyed.
@@ -107,15 +146,21 @@ class InstanceManager {
   std::optional<Lease> TryAcquire(const InstanceSpec& spec);
   // Called after a request to the instance failed at the transport level. If the process has exited, it is
   // dropped so the next Acquire starts a new one, and the exit is described ("exit status 2"); else "".
-  // An instance that dies before answering anything counts as a crash on start: after consecutive ones, new
-  // starts of that key back off exponentially (kFirstBackoff doubling up to kMaxBackoff) and Acquire answers
-  // Unavailable saying so, instead of spawning a crashing binary in a loop.
+  //
+  // The crash-loop rule: a death counts towards the back-off only when the instance never became ready
+  // (no readiness signal, no answer) or when no request was in flight. After kCrashesBeforeBackoff
+  // consecutive ones, new starts of that key back off exponentially (kFirstBackoff doubling up to
+  // kMaxBackoff) and Acquire answers Unavailable saying so, instead of spawning a crashing binary in a loop.
+  // A ready instance that dies serving a request (a request that made it run out of memory, say) is that
+  // request's failure: it does not count, so one caller cannot lock an app out for the others.
   std::string CheckExited(Instance& instance);
   // Called when an instance did not answer within its spec's start timeout: it is taken out of service (it
   // stops once its leases are released) and counts as a crash on start, like an exit before answering.
   void FailStart(Instance& instance, const std::string& why);
   // Called after an instance answered a request: it is healthy, so its key's crash count resets.
   void MarkServed(Instance& instance);
+  // Whether the instance became ready: it answered a request or gave the readiness signal (Process::Ready).
+  bool BecameReady(Instance& instance);
 
   static constexpr std::chrono::milliseconds kFirstBackoff{250};
   static constexpr std::chrono::milliseconds kMaxBackoff{30'000};
@@ -149,7 +194,8 @@ class InstanceManager {
  private:
   friend class Lease;
   void Release(const std::shared_ptr<Instance>& instance);
-  void CountCrashOnStart(Instance& instance, const std::string& how);  // requires mu_
+  // Counts a death towards the key's crash-loop back-off, once per instance. Requires mu_.
+  void CountCrash(Instance& instance, const std::string& how);
   // Spawns an instance of spec into its pool (not leased). Errors: the launcher's; Unavailable in back-off.
   Result<std::shared_ptr<Instance>> LaunchLocked(const InstanceSpec& spec);  // requires mu_
   int ReservedFor(const std::string& key) const;  // requires mu_

@@ -29,7 +29,9 @@ class FakeProcess : public Process {
     if (!dead) ++s_->stopped;
     dead = true;
   }
+  bool Ready() override { return ready; }
   bool dead = false;
+  bool ready = false;  // the readiness signal
 
  private:
   FakeState* s_;
@@ -178,6 +180,66 @@ TEST(InstanceManagerTest, CrashLoopsBackOff) {
   launcher.last->dead = true;
   m.CheckExited(ok->instance());
   EXPECT_TRUE(m.Acquire(Spec("k")).ok());
+}
+
+TEST(InstanceManagerTest, ReadyInstancesDyingInARequestDoNotCountAsCrashLoops) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  // A fresh instance that said it is ready, killed by the request it serves (before answering), again and
+  // again: every caller gets its own error, and the next caller still gets a new instance.
+  for (int i = 0; i < 5; ++i) {
+    auto a = m.Acquire(Spec("k"));
+    ASSERT_TRUE(a.ok()) << i << ": " << a.status().message();
+    launcher.last->ready = true;
+    launcher.last->dead = true;
+    EXPECT_EQ(m.CheckExited(a->instance()), "exit status 2");
+  }
+  EXPECT_EQ(st.launched, 5);
+  // Not ready: those do count.
+  for (int i = 0; i < InstanceManager::kCrashesBeforeBackoff; ++i) {
+    auto a = m.Acquire(Spec("k"));
+    ASSERT_TRUE(a.ok());
+    launcher.last->dead = true;
+    m.CheckExited(a->instance());
+  }
+  EXPECT_EQ(m.Acquire(Spec("k")).status().code(), StatusCode::kUnavailable);
+}
+
+TEST(InstanceManagerTest, InstancesDyingIdleCountAsCrashLoopsEvenWhenReady) {
+  FakeState st;
+  FakeLauncher launcher(&st);
+  FakeClock clock;
+  InstanceManager m(&launcher, &clock, std::chrono::milliseconds(0));
+  for (int i = 0; i < InstanceManager::kCrashesBeforeBackoff; ++i) {
+    {
+      auto a = m.Acquire(Spec("k"));
+      ASSERT_TRUE(a.ok());
+      launcher.last->ready = true;
+    }  // released: idle
+    launcher.last->dead = true;  // dies with no request in flight
+    m.ReapIdle();
+  }
+  auto blocked = m.Acquire(Spec("k"));
+  EXPECT_EQ(blocked.status().code(), StatusCode::kUnavailable) << blocked.status().message();
+}
+
+TEST(BodyBlameTest, BlamesTheLargestBodyOrEveryoneWhenNoneIsLarge) {
+  BodyBlame b;
+  EXPECT_TRUE(b.Blames(1));
+  EXPECT_TRUE(b.Blames(2));
+  b.Note(1, 100);  // small bodies are no suspects
+  EXPECT_TRUE(b.Blames(2));
+  b.Note(1, BodyBlame::kMinBytes * 3);
+  b.Note(2, BodyBlame::kMinBytes * 2);
+  EXPECT_TRUE(b.Blames(1));
+  EXPECT_FALSE(b.Blames(2));
+  EXPECT_FALSE(b.Blames(3));
+  b.Forget(2);  // not the suspect: nothing changes
+  EXPECT_FALSE(b.Blames(3));
+  b.Forget(1);
+  EXPECT_TRUE(b.Blames(3));
 }
 
 TEST(InstanceManagerTest, ScalesOutThenQueuesThenRejects) {

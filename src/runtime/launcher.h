@@ -44,6 +44,10 @@ class Process {
   virtual void Stop(int grace_ms) = 0;
   // True when the process was killed for exceeding its memory limit (known once it has exited).
   virtual bool OutOfMemory() const { return false; }
+  // True once the instance said it serves (the instance protocol's readiness signal: one byte on the
+  // descriptor named by IGNITE_READY_FD, written when its server starts accepting). Stays false for an
+  // instance that never says so (it died first, or an SDK older than the signal). Non-blocking.
+  virtual bool Ready() { return false; }
 };
 
 class Launcher {

@@ -31,11 +31,24 @@ std::string DescribeWait(int status) {
 
 class SpawnedProcess : public Process {
  public:
-  SpawnedProcess(pid_t pid, std::string socket_path, std::unique_ptr<Cgroup> cgroup)
-      : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)) {}
+  SpawnedProcess(pid_t pid, std::string socket_path, std::unique_ptr<Cgroup> cgroup, int ready_fd)
+      : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)), ready_fd_(ready_fd) {}
   ~SpawnedProcess() override {
     Stop(0);
     unlink(socket_path_.c_str());
+    if (ready_fd_ >= 0) close(ready_fd_);
+  }
+  bool Ready() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (ready_ || ready_fd_ < 0) return ready_;
+    char c;
+    ssize_t n = read(ready_fd_, &c, 1);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;  // not (yet) said
+    // One byte: ready. End of file: every copy of the write end closed without a word (it died first).
+    ready_ = n == 1;
+    close(ready_fd_);
+    ready_fd_ = -1;
+    return ready_;
   }
   bool OutOfMemory() const override { return cgroup_ && cgroup_->OomKilled(); }
   pid_t pid() const override { return pid_; }
@@ -81,6 +94,8 @@ class SpawnedProcess : public Process {
   std::mutex mu_;
   bool reaped_ = false;  // guarded by mu_
   std::string how_;      // guarded by mu_
+  int ready_fd_;         // guarded by mu_: the readiness pipe's read end (non-blocking), -1 once read
+  bool ready_ = false;   // guarded by mu_
 };
 
 }  // namespace
@@ -148,7 +163,8 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     close(lfd);
     return Internal(fmt::format("cannot bind instance socket {}: {}", path, std::strerror(err)));
   }
-  int out[2], err[2];
+  // stdout, stderr, and the readiness signal (docs/instance-protocol.md), whose read end is non-blocking.
+  int out[2], err[2], ready[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
     close(lfd);
     return Internal("pipe failed");
@@ -157,6 +173,11 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     close(lfd);
     close(out[0]);
     close(out[1]);
+    return Internal("pipe failed");
+  }
+  if (pipe2(ready, O_CLOEXEC) != 0 || fcntl(ready[0], F_SETFL, O_NONBLOCK) != 0) {
+    close(lfd);
+    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
     return Internal("pipe failed");
   }
   ResourceLimits limits;
@@ -168,13 +189,14 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     auto made = cgroups_->Create(replica_id, limits);
     if (!made.ok()) {
       close(lfd);
-      for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+      for (int fd : {out[0], out[1], err[0], err[1], ready[0], ready[1]}) close(fd);
       return made.status();
     }
     cgroup = std::move(*made);
   }
   std::map<std::string, std::string> env = spec.env;
   env["IGNITE_LISTEN_FD"] = "3";
+  env["IGNITE_READY_FD"] = "4";
   env["IGNITE_REPLICA_ID"] = replica_id;
   env["IGNITE_FUNCTION_ID"] = spec.app_id;
   if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
@@ -185,7 +207,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     boxed.env = std::move(env);
     boxed.stdout_fd = out[1];
     boxed.stderr_fd = err[1];
-    boxed.pass_fds = {lfd};
+    boxed.pass_fds = {lfd, ready[1]};
     // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
     boxed.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
     if (cgroup) {
@@ -198,7 +220,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     plain.cwd = "/";
     plain.stdout_fd = out[1];
     plain.stderr_fd = err[1];
-    plain.pass_fds = {lfd};
+    plain.pass_fds = {lfd, ready[1]};
   }
   bool born_inside = false;  // the child started in its group (no migration needed)
   Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
@@ -245,15 +267,17 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   close(lfd);
   close(out[1]);
   close(err[1]);
+  close(ready[1]);
   if (!pid.ok()) {
     close(out[0]);
     close(err[0]);
+    close(ready[0]);
     unlink(path.c_str());
     return pid.status();
   }
   logs_->Add(out[0], spec.app_id, replica_id, "stdout");
   logs_->Add(err[0], spec.app_id, replica_id, "stderr");
-  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup)));
+  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup), ready[0]));
 }
 
 }  // namespace ignite::runtime
