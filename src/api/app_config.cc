@@ -78,6 +78,7 @@ void ApplyConfigFields(const pb::UpdateAppConfigRequest& req, const std::vector<
     else if (f == "limits.memory_mb") spec->mutable_limits()->set_memory_mb(req.limits().memory_mb());
     else if (f == "limits.cpu_millicores") spec->mutable_limits()->set_cpu_millicores(req.limits().cpu_millicores());
     else if (f == "limits.timeout_secs") spec->mutable_limits()->set_timeout_secs(req.limits().timeout_secs());
+    else if (f == "limits.body_limit_mb") spec->mutable_limits()->set_body_limit_mb(req.limits().body_limit_mb());
     else if (f == "env") *spec->mutable_env() = req.env();
     else if (f == "scaling") *spec->mutable_scaling() = req.scaling();
     else if (f == "scaling.max_replicas") spec->mutable_scaling()->set_max_replicas(req.scaling().max_replicas());

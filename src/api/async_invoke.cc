@@ -108,6 +108,13 @@ void AsyncInvoker::Shutdown() {
   pool_.join();
 }
 
+ComputeService::BodyLimit AsyncInvoker::BodyLimitOf(const std::string& app_id) const {
+  auto routes = routes_->Get();
+  auto route = routes->find(app_id);
+  if (route == routes->end() || !route->second.body_limit) return compute_->DefaultBodyLimit(app_id);
+  return {route->second.body_limit, route->second.body_too_large};
+}
+
 Result<pb::InvokeAsyncResponse> AsyncInvoker::InvokeAsync(const Principal& p, const std::string& org,
                                                           const std::string& app, gateway::InvokeCall call) {
   if (stopping_) return Unavailable("ignited is shutting down; invoke again once it is back");
@@ -128,6 +135,9 @@ Result<pb::InvokeAsyncResponse> AsyncInvoker::InvokeAsync(const Principal& p, co
     IGNITE_RETURN_IF_ERROR(rec.status());
     return FailedPrecondition(fmt::format(
         "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", app_id, app_id));
+  }
+  if (route->second.body_limit && call.payload.size() > route->second.body_limit) {
+    return PayloadTooLarge(route->second.body_too_large);
   }
   if (const auto& check = route->second.input_check) {
     // The app's input schema: a payload that does not match is refused now, not as a failed execution.
@@ -258,7 +268,11 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
       out.headers.emplace_back("x-ignite-execution-id", result->execution_id());
       respond(std::move(out));
     });
-  }, "InvokeAsync");
+  }, "InvokeAsync", [invoker](const http::Request& head, std::function<void(Result<http::BodyLimit>)> done) {
+    // The route's limit, from memory (no SQL): an unpublished app is refused later, whatever its body.
+    auto limit = invoker->BodyLimitOf(head.params.at("organization_name") + "/" + head.params.at("app_name"));
+    done(http::BodyLimit{limit.bytes, std::move(limit.message)});
+  });
 
   router->Add("GET", "/v1/ignite/executions/{execution_id}",
               [=](std::shared_ptr<http::Request> req, http::Responder respond) {

@@ -64,10 +64,13 @@ class AsyncInvoker {
   AsyncInvoker& operator=(const AsyncInvoker&) = delete;
 
   // `org`/`app` were validated by the binding. Errors before anything runs: PermissionDenied (another org),
-  // NotFound (no such app), FailedPrecondition (not published), ResourceExhausted (queue full), Unavailable
-  // (shutting down).
+  // NotFound (no such app), FailedPrecondition (not published), ResourceExhausted (queue full, or
+  // PayloadTooLarge: a payload over the app's body limit), Unavailable (shutting down).
   Result<pb::InvokeAsyncResponse> InvokeAsync(const Principal& p, const std::string& org, const std::string& app,
                                               gateway::InvokeCall call);
+  // The request body limit of app_id's InvokeAsync, from its route (no I/O): the platform default when the
+  // app has none (InvokeAsync then refuses it as unpublished).
+  ComputeService::BodyLimit BodyLimitOf(const std::string& app_id) const;
   // NotFound for an unknown id or another org's execution.
   Result<pb::GetExecutionResponse> GetExecution(const Principal& p, const pb::GetExecutionRequest& req);
   // Calls `send` with the execution now (before returning), then each time its status changes, from the

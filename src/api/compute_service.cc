@@ -45,16 +45,32 @@ pb::ResourceTier AppliedTier(pb::ResourceTier tier) {
   return tier == pb::RESOURCE_TIER_UNSPECIFIED ? pb::RESOURCE_TIER_SMALL : tier;
 }
 
-pb::ResourceLimits AppliedLimits(const pb::AppMeta& m) {
+pb::ResourceLimits AppliedLimits(const pb::AppMeta& m, uint32_t default_body_limit_mb) {
   Tier t = TierLimits(AppliedTier(m.resource_tier()));
   pb::ResourceLimits out;
   out.set_memory_mb(m.limits().memory_mb() ? m.limits().memory_mb() : t.memory_mb);
   out.set_cpu_millicores(m.limits().cpu_millicores() ? m.limits().cpu_millicores() : t.cpu_millicores);
   out.set_timeout_secs(m.limits().timeout_secs() ? m.limits().timeout_secs() : kDefaultTimeoutSecs);
+  out.set_body_limit_mb(m.limits().body_limit_mb() ? m.limits().body_limit_mb() : default_body_limit_mb);
   return out;
 }
 
-Status ValidateConfig(const pb::AppMeta& m) {
+// The 413 message for a body over org/app's limit: what the limit is and how to raise it.
+std::string BodyTooLarge(const std::string& app_id, uint32_t limit_mb, uint32_t max_mb) {
+  std::string ref = app_id;
+  if (auto slash = ref.find('/'); slash != std::string::npos) ref[slash] = ':';
+  return fmt::format("the request body is larger than the {} MB limit of {}; send a smaller body, or raise the "
+                     "limit with `dodil ignite app update {} --body-limit-mb <MB>` (at most {})",
+                     limit_mb, app_id, ref, max_mb);
+}
+
+Status ValidateConfig(const pb::AppMeta& m, uint32_t max_body_limit_mb) {
+  if (m.limits().body_limit_mb() > max_body_limit_mb) {
+    return InvalidArgument(fmt::format(
+        "body limit {} MB is above this platform's maximum of {} MB; use --body-limit-mb {} or less (the "
+        "operator raises the maximum with ignited --max-body-limit-mb)",
+        m.limits().body_limit_mb(), max_body_limit_mb, max_body_limit_mb));
+  }
   if (m.limits().timeout_secs() > kMaxTimeoutSecs) {
     return InvalidArgument(fmt::format("timeout {}s is above the platform maximum of {}s; use --timeout-secs {} or less",
                                        m.limits().timeout_secs(), kMaxTimeoutSecs, kMaxTimeoutSecs));
@@ -137,7 +153,7 @@ pb::BuildStatus ToBuildStatus(build::JobState s) {
   return pb::BUILD_STATUS_UNSPECIFIED;
 }
 
-pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active) {
+pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active, uint32_t default_body_limit_mb) {
   pb::AppVersionInfo info;
   info.set_version(v.version);
   info.set_code_hash(v.code_hash);
@@ -148,7 +164,7 @@ pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active)
   info.set_resource_tier(AppliedTier(snap.resource_tier()));
   info.mutable_runtime()->ParseFromString(v.runtime);
   *info.mutable_scaling() = snap.scaling();
-  *info.mutable_limits() = AppliedLimits(snap);
+  *info.mutable_limits() = AppliedLimits(snap, default_body_limit_mb);
   info.set_artifact_sha256(v.artifact_hash);
   info.set_artifact_size_bytes(v.artifact_size);
   info.set_build_id(v.build_id);
@@ -218,7 +234,7 @@ pb::AppMeta ComputeService::ToAppMeta(const Principal& p, const store::AppRecord
   m.set_created_at_ms(rec.created_at_ms);
   m.set_updated_at_ms(rec.updated_at_ms);
   m.set_resource_tier(AppliedTier(m.resource_tier()));
-  *m.mutable_applied_limits() = AppliedLimits(m);
+  *m.mutable_applied_limits() = AppliedLimits(m, options_.default_body_limit_mb);
   m.set_deployment_state(rec.active_version > 0 ? pb::DEPLOYMENT_STATE_ACTIVE : pb::DEPLOYMENT_STATE_CREATED);
   m.set_deployment_mode(pb::DEPLOYMENT_MODE_COMPILE);
   return m;
@@ -244,7 +260,7 @@ Result<pb::CreateAppResponse> ComputeService::CreateApp(const Principal& p, cons
   spec.set_allow_unauthenticated(req.allow_unauthenticated());
   *spec.mutable_ports() = req.ports();
   spec.set_health_path(req.health_path());
-  IGNITE_RETURN_IF_ERROR(ValidateConfig(spec));
+  IGNITE_RETURN_IF_ERROR(ValidateConfig(spec, options_.max_body_limit_mb));
 
   store::AppRecord rec;
   rec.org_id = p.org_id;
@@ -295,7 +311,7 @@ Result<pb::UpdateAppConfigResponse> ComputeService::UpdateAppConfig(const Princi
   pb::AppMeta spec;
   spec.ParseFromString(rec.spec);
   ApplyConfigFields(req, fields, &spec);
-  IGNITE_RETURN_IF_ERROR(ValidateConfig(spec));
+  IGNITE_RETURN_IF_ERROR(ValidateConfig(spec, options_.max_body_limit_mb));
   rec.spec = spec.SerializeAsString();
   rec.updated_at_ms = deps_.clock->NowUnixMs();
   IGNITE_RETURN_IF_ERROR(deps_.store->UpdateAppSpec(p.org_id, rec.name, rec.spec, rec.updated_at_ms));
@@ -592,8 +608,10 @@ gateway::Route ComputeService::RouteFor(const std::string& org_id, const std::st
   r.spec.binary_path = deps_.blobs->PathFor(artifact_hash);
   r.spec.start_timeout = options_.instance_start_timeout;
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
-  pb::ResourceLimits limits = AppliedLimits(spec);
+  pb::ResourceLimits limits = AppliedLimits(spec, options_.default_body_limit_mb);
   r.timeout = std::chrono::seconds(limits.timeout_secs());
+  r.body_limit = uint64_t{limits.body_limit_mb()} << 20;
+  r.body_too_large = BodyTooLarge(r.app_id, limits.body_limit_mb(), options_.max_body_limit_mb);
   r.spec.memory_mb = limits.memory_mb();
   r.spec.cpu_millicores = limits.cpu_millicores();
   r.allow_unauthenticated = spec.allow_unauthenticated();
@@ -642,7 +660,7 @@ Result<pb::PublishDraftResponse> ComputeService::PublishDraft(const Principal& p
         fmt::format("version {} published and active (build {})", number, build.id));
   pb::PublishDraftResponse resp;
   resp.set_version(number);
-  *resp.mutable_version_info() = ToVersionInfo(v, number);
+  *resp.mutable_version_info() = ToVersionInfo(v, number, options_.default_body_limit_mb);
   return resp;
 }
 
@@ -651,7 +669,7 @@ Result<pb::ListAppVersionsResponse> ComputeService::ListAppVersions(const Princi
   IGNITE_ASSIGN_OR_RETURN(auto app, LoadApp(p, req.organization_name(), req.app_name()));
   IGNITE_ASSIGN_OR_RETURN(auto versions, deps_.store->ListVersions(p.org_id, app.name));
   pb::ListAppVersionsResponse resp;
-  for (const auto& v : versions) *resp.add_versions() = ToVersionInfo(v, app.active_version);
+  for (const auto& v : versions) *resp.add_versions() = ToVersionInfo(v, app.active_version, options_.default_body_limit_mb);
   return resp;
 }
 
@@ -669,7 +687,7 @@ Result<pb::GetAppVersionResponse> ComputeService::GetAppVersion(const Principal&
   *resp.mutable_app() = ToAppMeta(p, snapshot);
   resp.mutable_app()->set_version(v->version);
   resp.mutable_app()->mutable_runtime()->ParseFromString(v->runtime);
-  *resp.mutable_version_info() = ToVersionInfo(*v, app.active_version);
+  *resp.mutable_version_info() = ToVersionInfo(*v, app.active_version, options_.default_body_limit_mb);
   return resp;
 }
 
@@ -710,6 +728,20 @@ Result<gateway::InvokeResult> ComputeService::Invoke(const Principal& p, const s
 
 // Apps of the `public` organization are invocable by a token of any organization (decisions.md); everything
 // else only by the app's own organization.
+Result<ComputeService::BodyLimit> ComputeService::BodyLimitOf(const Principal& p, const std::string& org,
+                                                              const std::string& app) {
+  IGNITE_ASSIGN_OR_RETURN(auto rec, LoadApp(p, org, app));
+  pb::AppMeta spec;
+  spec.ParseFromString(rec.spec);
+  uint32_t mb = AppliedLimits(spec, options_.default_body_limit_mb).body_limit_mb();
+  return BodyLimit{uint64_t{mb} << 20, BodyTooLarge(org + "/" + app, mb, options_.max_body_limit_mb)};
+}
+
+ComputeService::BodyLimit ComputeService::DefaultBodyLimit(const std::string& app_id) const {
+  return BodyLimit{uint64_t{options_.default_body_limit_mb} << 20,
+                   BodyTooLarge(app_id, options_.default_body_limit_mb, options_.max_body_limit_mb)};
+}
+
 Status ComputeService::CheckInvoke(const Principal& p, const std::string& org) const {
   return org == kPublicOrg ? OkStatus() : CheckOrg(p, org);
 }

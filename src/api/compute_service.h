@@ -40,6 +40,9 @@ struct ServiceOptions {
   int max_concurrent_builds = 2;
   std::chrono::milliseconds build_timeout{10 * 60 * 1000};
   std::chrono::milliseconds instance_start_timeout{10'000};  // see runtime::InstanceSpec::start_timeout
+  // Request bodies of invocations and tests: the limit of apps that set none, and the most one may set (MiB).
+  uint32_t default_body_limit_mb = 100;
+  uint32_t max_body_limit_mb = 1024;
   std::string sandbox_description = "off";   // how instances are isolated, for HealthCheck
   std::string limits_description = "none";   // how their limits are enforced, for HealthCheck
   // Each build gets a group with kBuildMemoryBytes and kBuildPids (no CPU limit) for its duration. Must
@@ -100,6 +103,15 @@ class ComputeService {
   Status CheckInvoke(const Principal& p, const std::string& org) const;
   Status WhyNotRouted(const Principal& p, const std::string& org, const std::string& app, Status not_routed);
   const gateway::Invoker* invoker() const { return deps_.invoker; }
+  // The request body limit of org/app's invocations and tests, from its config (else the platform default),
+  // read before a body is: its bytes and the 413 message for a body over it. Errors: NotFound (no such app).
+  struct BodyLimit {
+    uint64_t bytes = 0;
+    std::string message;
+  };
+  Result<BodyLimit> BodyLimitOf(const Principal& p, const std::string& org, const std::string& app);
+  // The same for an app whose config is not at hand (it has no route): the platform default.
+  BodyLimit DefaultBodyLimit(const std::string& app_id) const;
   pb::HealthCheckResponse HealthCheck() const;
 
   Result<pb::CompileDraftResponse> CompileDraft(const Principal& p, const pb::CompileDraftRequest& req);

@@ -131,8 +131,9 @@ void DirectUrl::Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http:
     };
     sink.on_done = [ex](Result<gateway::InvokeResult> result) {
       if (!result.ok()) return ex->Respond(http::ErrorResponse(result.status()));
-      // A failure after the head: the answer is cut short (the client sees an incomplete chunked body).
-      ex->End(result->error.empty());
+      // A failure after the instance's head: the answer is cut short (the client sees an incomplete chunked
+      // body). A platform-made answer (502, 429 for an out-of-memory kill, 504) is complete as it is.
+      ex->End(!result->cut_short);
     };
     invoker_->StartRoute(ex->executor(), route, std::move(call), std::make_shared<ExchangeBody>(ex), std::move(sink));
   };

@@ -74,7 +74,21 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
       }
       body->Close();
     });
-  }, name);
+  }, name, [this, name](const http::Request& head, std::function<void(Result<http::BodyLimit>)> done) {
+    // The app's own limit, read before the body is (so an oversized test upload is refused before it is
+    // sent); the caller is authenticated first, so only those who may run the test learn the limit.
+    boost::asio::post(*pool_, [this, name, authorization = head.Header("authorization"), params = head.params,
+                               done = std::move(done)] {
+      auto limit = [&]() -> Result<http::BodyLimit> {
+        IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(authorization));
+        IGNITE_RETURN_IF_ERROR(CheckRole(p, name));
+        IGNITE_RETURN_IF_ERROR(ValidatePathNames(params));
+        IGNITE_ASSIGN_OR_RETURN(auto l, service_->BodyLimitOf(p, params.at("organization_name"), params.at("app_name")));
+        return http::BodyLimit{l.bytes, std::move(l.message)};
+      };
+      done(limit());
+    });
+  });
 }
 
 // The hot path, all on the connection's event loop: the request body streams to the instance as the client

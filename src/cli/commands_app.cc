@@ -27,6 +27,7 @@ struct CreateOptions {
   uint32_t memory = 0;
   uint32_t cpu = 0;
   uint32_t timeout_secs = 0;
+  uint32_t body_limit_mb = 0;
   uint32_t max_replicas = 0;
   uint32_t reserved = 0;
   uint32_t max_concurrency = 0;
@@ -69,10 +70,11 @@ Result<v1::CreateAppRequest> CreateRequest(CommandContext& ctx, const AppRef& re
   request.set_description(opts.description);
   IGNITE_ASSIGN_OR_RETURN(v1::ResourceTier tier, TierFromFlag(opts.tier));
   request.set_resource_tier(tier);
-  if (opts.memory || opts.cpu || opts.timeout_secs) {
+  if (opts.memory || opts.cpu || opts.timeout_secs || opts.body_limit_mb) {
     request.mutable_limits()->set_memory_mb(opts.memory);
     request.mutable_limits()->set_cpu_millicores(opts.cpu);
     request.mutable_limits()->set_timeout_secs(opts.timeout_secs);
+    request.mutable_limits()->set_body_limit_mb(opts.body_limit_mb);
   }
   if (opts.max_replicas || opts.reserved) {
     request.mutable_scaling()->set_max_replicas(opts.max_replicas);
@@ -164,6 +166,7 @@ Result<std::vector<std::string>> UpdateRequest(const UpdateOptions& opts, v1::Up
     } else if (field == "limits.memory_mb") request.mutable_limits()->set_memory_mb(v.memory);
     else if (field == "limits.cpu_millicores") request.mutable_limits()->set_cpu_millicores(v.cpu);
     else if (field == "limits.timeout_secs") request.mutable_limits()->set_timeout_secs(v.timeout_secs);
+    else if (field == "limits.body_limit_mb") request.mutable_limits()->set_body_limit_mb(v.body_limit_mb);
     else if (field == "scaling.max_replicas") request.mutable_scaling()->set_max_replicas(v.max_replicas);
     else if (field == "scaling.reserved") request.mutable_scaling()->set_reserved(v.reserved);
     else if (field == "max_concurrency") request.set_max_concurrency(v.max_concurrency);
@@ -313,6 +316,8 @@ void AddConfigFlags(CLI::App* update_cmd, UpdateOptions& opts) {
       update_cmd->add_option("--cpu", u.cpu, "CPU limit in millicores (0 = tier's)");
   update->flags["limits.timeout_secs"] =
       update_cmd->add_option("--timeout-secs", u.timeout_secs, "Execution timeout in seconds (0 = 120, at most 900)");
+  update->flags["limits.body_limit_mb"] = update_cmd->add_option(
+      "--body-limit-mb", u.body_limit_mb, "Largest request body in MB (0 = the platform default, 100); larger get 413");
   update->flags["scaling.max_replicas"] =
       update_cmd->add_option("--max-replicas", u.max_replicas, "Maximum instances (0 = default 10)");
   update->flags["scaling.reserved"] =
@@ -478,6 +483,8 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   create_cmd->add_option("--memory", create->memory, "Memory limit in MB (overrides the tier)");
   create_cmd->add_option("--cpu", create->cpu, "CPU limit in millicores (overrides the tier)");
   create_cmd->add_option("--timeout-secs", create->timeout_secs, "Execution timeout in seconds (default 120)");
+  create_cmd->add_option("--body-limit-mb", create->body_limit_mb,
+                         "Largest request body in MB (default: the platform's, 100); larger get 413");
   create_cmd->add_option("--max-replicas", create->max_replicas, "Maximum instances (default 10)");
   create_cmd->add_option("--reserved", create->reserved, "Instances kept warm even when idle (default 0)");
   create_cmd->add_option("--max-concurrency", create->max_concurrency,

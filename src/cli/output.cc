@@ -150,6 +150,7 @@ std::string LimitsLabel(const dodil::ignite::v1::ResourceLimits& limits) {
   if (limits.memory_mb() > 0) parts.push_back(fmt::format("{} MB memory", limits.memory_mb()));
   if (limits.cpu_millicores() > 0) parts.push_back(fmt::format("{} millicores CPU", limits.cpu_millicores()));
   if (limits.timeout_secs() > 0) parts.push_back(fmt::format("timeout {}s", limits.timeout_secs()));
+  if (limits.body_limit_mb() > 0) parts.push_back(fmt::format("request body {} MB", limits.body_limit_mb()));
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) out += ", ";

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <unordered_map>
 #include <chrono>
 #include <limits>
@@ -94,6 +95,11 @@ class LoopConnections {
 
   std::unordered_map<uint64_t, std::vector<Socket>> idle_;
 };
+
+uint64_t NextCallId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 // Where a call stands, to tell what a transport error means.
 enum class Step { kConnect, kSend, kReceiveHead, kReceiveBody };
@@ -227,6 +233,8 @@ class Call : public std::enable_shared_from_this<Call> {
     if (finished_) return;
     step_ = Step::kSend;
     if (!body_) {
+      body_sent_ = call_.payload.size();
+      lease_->instance().bodies.Note(id_, body_sent_);
       std::array<asio::const_buffer, 2> out{asio::buffer(request_head_), asio::buffer(call_.payload)};
       asio::async_write(*socket_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
         if (ec) return self->OnError(ec);
@@ -259,6 +267,8 @@ class Call : public std::enable_shared_from_this<Call> {
       }
       if (end) suffix_ += "0\r\n\r\n";
     }
+    body_sent_ += data.size();
+    lease_->instance().bodies.Note(id_, body_sent_);
     std::array<asio::const_buffer, 3> out{asio::buffer(prefix_), asio::buffer(data.data(), data.size()),
                                           asio::buffer(suffix_)};
     asio::async_write(*socket_, out, [self = shared_from_this(), end](beast::error_code ec, size_t) {
@@ -331,6 +341,7 @@ class Call : public std::enable_shared_from_this<Call> {
   void Complete() {
     SendHeadOnce();
     finished_ = true;
+    if (body_sent_ > 0) lease_->instance().bodies.Forget(id_);
     timer_.cancel();
     start_timer_.cancel();
     if (parser_->get().keep_alive() && !parser_->need_eof() && buffer_.size() == 0) {
@@ -350,17 +361,22 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void Abandon() {
     finished_ = true;
+    if (body_sent_ > 0) lease_->instance().bodies.Forget(id_);
     timer_.cancel();
     start_timer_.cancel();
     socket_.reset();
     lease_.reset();
     result_.error = "the caller went away";
+    result_.cut_short = true;
     result_.duration_ms = Elapsed();
     sink_.on_done(std::move(result_));
   }
 
   void OnStartTimeout() {
     if (finished_ || result_.status != 0) return;  // finished, or the instance's head is in
+    // Ready (it said so) but slow to answer this request: the handler is at work, which the execution
+    // timeout bounds.
+    if (lease_ && lease_->instance().process->Ready()) return;
     not_ready_ = true;
     if (socket_) {
       beast::error_code ec;
@@ -432,6 +448,14 @@ class Call : public std::enable_shared_from_this<Call> {
     // Alive but misbehaving: take it out of service all the same.
     if (how.empty()) instances_->RetireInstance(lease_->instance());
     if (!how.empty() && lease_->instance().process->OutOfMemory()) {
+      if (!lease_->instance().bodies.Blames(id_)) {
+        // Another call in flight on the same instance sent it a far larger body: that one is told the limit.
+        return Fail(502, fmt::format("the instance {} of {} was killed for exceeding its {} MB memory limit while "
+                                     "serving another invocation with a large request body; this invocation "
+                                     "(execution {}) was cut short and may be retried on a new instance",
+                                     lease_->instance().replica_id, route_->app_id, route_->spec.memory_mb,
+                                     result_.execution_id));
+      }
       // Not a generic crash: say which limit, and how to raise it. 429 is RESOURCE_EXHAUSTED's HTTP status.
       return Fail(429, fmt::format("the instance {} of {} ran out of memory: it exceeded its {} MB memory limit and "
                                    "was killed (execution {}); the next invocation starts a new instance. Raise "
@@ -457,7 +481,10 @@ class Call : public std::enable_shared_from_this<Call> {
     lease_.reset();
     result_.error = std::move(message);
     result_.duration_ms = Elapsed();
-    if (head_sent_) return sink_.on_done(std::move(result_));
+    if (head_sent_) {
+      result_.cut_short = true;
+      return sink_.on_done(std::move(result_));
+    }
     result_.status = status;
     result_.headers = {{"Content-Type", "application/json"}};
     head_sent_ = true;
@@ -500,6 +527,8 @@ class Call : public std::enable_shared_from_this<Call> {
   std::optional<Socket> socket_;
   bool reused_ = false;
   bool body_started_ = false;
+  uint64_t body_sent_ = 0;  // request body bytes forwarded to the instance
+  const uint64_t id_ = NextCallId();  // for the instance's BodyBlame
   int attempt_ = 0;
   Step step_ = Step::kConnect;
   std::string prefix_, suffix_;  // framing around the body piece being written
@@ -544,7 +573,7 @@ void Invoker::StartRoute(asio::any_io_executor executor, std::shared_ptr<const R
 
 namespace {
 
-Status PayloadTooLarge(size_t max) {
+Status SchemaPayloadTooLarge(size_t max) {
   return InvalidArgument(fmt::format("the payload is larger than the {} bytes an app with an input schema "
                                      "accepts; send a smaller payload or remove the app's input schema",
                                      max));
@@ -573,12 +602,35 @@ class BodyCollector : public std::enable_shared_from_this<BodyCollector> {
     });
   }
 
-  Status TooLarge() const { return PayloadTooLarge(max_); }
+  Status TooLarge() const { return SchemaPayloadTooLarge(max_); }
 
   std::shared_ptr<BodySource> body_;
   size_t max_;
   Done done_;
   std::string data_;
+};
+
+// A chunked request body cut off once it passes the route's limit: the piece that passes it is not
+// forwarded, and the read fails with PayloadTooLarge instead (the call then ends, closing the instance's
+// connection mid-request, so the handler never sees a complete over-limit body).
+class LimitedBody : public BodySource, public std::enable_shared_from_this<LimitedBody> {
+ public:
+  LimitedBody(std::shared_ptr<BodySource> body, const Route* route) : body_(std::move(body)), route_(route) {}
+  std::optional<uint64_t> length() const override { return body_->length(); }
+  void Read(std::function<void(Status, std::string_view data, bool end)> cb) override {
+    body_->Read([self = shared_from_this(), cb = std::move(cb)](Status st, std::string_view data, bool end) {
+      if (st.ok()) {
+        self->read_ += data.size();
+        if (self->read_ > self->route_->body_limit) return cb(PayloadTooLarge(self->route_->body_too_large), {}, true);
+      }
+      cb(std::move(st), data, end);
+    });
+  }
+
+ private:
+  std::shared_ptr<BodySource> body_;
+  const Route* route_;  // kept alive by the call
+  uint64_t read_ = 0;
 };
 
 }  // namespace
@@ -597,7 +649,7 @@ void Invoker::Run(asio::any_io_executor executor, std::shared_ptr<const void> ow
         o.cold = r->cold;
         o.duration_ms = r->duration_ms;
       } else if (r.status().code() == StatusCode::kUnavailable || r.status().code() == StatusCode::kResourceExhausted) {
-        o.status = r.status().code() == StatusCode::kUnavailable ? 503 : 429;
+        o.status = static_cast<unsigned>(r.status().http_status());  // 503, 429, or 413 for a body over the limit
         o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
       }
       if (o.status != 0) {
@@ -610,10 +662,19 @@ void Invoker::Run(asio::any_io_executor executor, std::shared_ptr<const void> ow
       done(std::move(r));
     };
   }
+  if (route->body_limit) {
+    // A declared length over the limit is refused before anything is read (no `100 Continue`) or forwarded.
+    std::optional<uint64_t> length = body ? body->length() : std::optional<uint64_t>(call.payload.size());
+    if (length && *length > route->body_limit) {
+      asio::post(executor, [sink = std::move(sink), st = PayloadTooLarge(route->body_too_large)] { sink.on_done(st); });
+      return;
+    }
+    if (body && !length) body = std::make_shared<LimitedBody>(std::move(body), route);
+  }
   if (call.check_input && route->input_check) {
     const PayloadCheck& check = *route->input_check;
     if (!body) {
-      Status st = call.payload.size() > check.max_bytes() ? PayloadTooLarge(check.max_bytes())
+      Status st = call.payload.size() > check.max_bytes() ? SchemaPayloadTooLarge(check.max_bytes())
                                                            : check.Check(call.payload);
       if (!st.ok()) {
         asio::post(executor, [sink = std::move(sink), st = std::move(st)] { sink.on_done(st); });

@@ -59,6 +59,10 @@ struct InvokeResult {
   // Set when the platform, not the handler, produced the answer: 502 when the instance died or dropped the
   // connection, 504 when the execution timeout passed. The body is then {"error": error}.
   std::string error;
+  // The answer the caller got is cut short: the instance failed (or the caller went away) after the
+  // instance's own head was sent, so `error` could not become the answer. A platform-made answer (a 502 head
+  // and its {"error"} body) is complete.
+  bool cut_short = false;
 };
 
 // A request body read piece by piece on the invoking event loop (the client connection's, see

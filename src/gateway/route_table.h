@@ -21,6 +21,11 @@ struct Route {
   runtime::InstanceSpec spec;
   std::chrono::seconds timeout{120};
   bool allow_unauthenticated = false;  // Per-app URL callable without a token (with permissive CORS).
+  // Request bodies larger than this many bytes are refused (0: no limit), answered with `body_too_large`
+  // (which names the limit and how to raise it) as a PayloadTooLarge status: a declared length before
+  // anything is read or forwarded, a chunked body once it passes the limit.
+  uint64_t body_limit = 0;
+  std::string body_too_large;
   // The app's input schema, compiled when the route was built; nullptr when the app has none (then the
   // payload is never parsed).
   std::shared_ptr<const PayloadCheck> input_check;

@@ -59,6 +59,8 @@ struct Flags {
   int drain_timeout_secs = 900;  // the longest execution timeout an app may have
   int token_ttl_secs = 3600;      // tokens IssueToken makes from service accounts (default and cap)
   std::string sandbox = "auto";   // on, off, or auto (on when this process may create namespaces)
+  uint32_t default_body_limit_mb = 100;  // request bodies of apps that set no limit (decisions.md)
+  uint32_t max_body_limit_mb = 1024;     // the most an app may set
 };
 
 std::string DefaultDataDir() {
@@ -143,6 +145,15 @@ int main(int argc, char** argv) {
                  "isolate instances (docs/security.md): on (fail to start without it), off (development only), "
                  "or auto (on when running as root, else off with a warning)")
       ->envname("IGNITE_SANDBOX")->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  app.add_option("--default-body-limit-mb", f.default_body_limit_mb,
+                 "request body limit (MB) of apps that set none (app create/update --body-limit-mb); larger get 413")
+      ->envname("IGNITE_DEFAULT_BODY_LIMIT_MB")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  app.add_option("--max-body-limit-mb", f.max_body_limit_mb, "the largest request body limit (MB) an app may set")
+      ->envname("IGNITE_MAX_BODY_LIMIT_MB")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->envname("IGNITE_LOG_LEVEL")->capture_default_str();
   // Offline administration (server/admin.h); without a subcommand ignited serves.
   app.fallthrough();
@@ -190,6 +201,11 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
+  if (f.default_body_limit_mb > f.max_body_limit_mb) {
+    return Fail(InvalidArgument(fmt::format("--default-body-limit-mb {} is above --max-body-limit-mb {}; raise the "
+                                            "maximum or lower the default",
+                                            f.default_body_limit_mb, f.max_body_limit_mb)));
+  }
   // Signals are taken synchronously by the main thread; every thread started below inherits the mask.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -209,6 +225,7 @@ int main(int argc, char** argv) {
   http_opts.host = listen_at->first;
   http_opts.port = listen_at->second;
   http_opts.threads = f.threads;
+  http_opts.stream_body_limit = uint64_t{f.max_body_limit_mb} << 20;
 
   std::error_code ec;
   fs::create_directories(f.data_dir, ec);
@@ -274,6 +291,8 @@ int main(int argc, char** argv) {
   svc_opts.max_concurrent_builds = f.max_builds;
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
   svc_opts.instance_start_timeout = std::chrono::seconds(f.instance_start_timeout_secs);
+  svc_opts.default_body_limit_mb = f.default_body_limit_mb;
+  svc_opts.max_body_limit_mb = f.max_body_limit_mb;
   svc_opts.sandbox_description = launcher.SandboxDescription();
   svc_opts.limits_description = cgroups->Describe();
   svc_opts.cgroups = cgroups.get();
