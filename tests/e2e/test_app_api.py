@@ -87,7 +87,7 @@ def test_create_with_inline_code_saves_the_draft(platform):
     assert body["appId"] == "org/inline"
     assert body["deploymentState"] == "DEPLOYMENT_STATE_CREATED"
     assert body["appliedTier"] == "RESOURCE_TIER_SMALL"
-    assert body["appliedLimits"] == {"memoryMb": 256, "cpuMillicores": 250, "timeoutSecs": 120}
+    assert body["appliedLimits"] == {"memoryMb": 256, "cpuMillicores": 250, "timeoutSecs": 120, "bodyLimitMb": 100}
     assert body["draft"]["status"] == "VERSION_STATUS_DRAFT" and body["draft"]["codeHash"]
     assert platform.json("draft", "info", "org:inline")["draft"]["codeHash"] == body["draft"]["codeHash"]
     platform.ok("draft", "publish", "org:inline")
@@ -111,7 +111,7 @@ def test_create_applies_the_tier_and_explicit_limits(platform):
                               {"name": "tiered", "resourceTier": "RESOURCE_TIER_MEDIUM", "limits": {"memoryMb": 300}})
     assert status == 200, body
     assert body["appliedTier"] == "RESOURCE_TIER_MEDIUM"
-    assert body["appliedLimits"] == {"memoryMb": 300, "cpuMillicores": 500, "timeoutSecs": 120}
+    assert body["appliedLimits"] == {"memoryMb": 300, "cpuMillicores": 500, "timeoutSecs": 120, "bodyLimitMb": 100}
 
 
 # ---- ListApps pagination ----

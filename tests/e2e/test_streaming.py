@@ -59,8 +59,8 @@ def expected_sha(total):
 @pytest.fixture(scope="module")
 def contract(platform):
     # The handler holds the whole 128 MiB payload (and a growing copy while it reads it): more than the
-    # default tier's 256 MB.
-    platform.ok("app", "create", "contract", "--runtime", "go", "--memory", "1024")
+    # default tier's 256 MB, and a body over the default 100 MB body limit.
+    platform.ok("app", "create", "contract", "--runtime", "go", "--memory", "1024", "--body-limit-mb", "256")
     platform.ok("draft", "save", "org:contract", "-c", str(APP_DIR))
     platform.ok("draft", "publish", "org:contract")
     assert platform.ok("invoke", "org:contract", "-p", "warm").stdout == b"warm"
