@@ -12,7 +12,7 @@
 
 #include "api/app_config.h"
 #include "api/json_schema.h"
-#include "build/go/build_sandbox.h"
+#include "build/sandbox.h"
 #include "common/ids.h"
 #include "common/names.h"
 
@@ -124,14 +124,24 @@ Status CheckPayload(const std::string& spec_bytes, const std::string& payload) {
   return schema->Check(payload);
 }
 
-std::string RuntimeName(const pb::Runtime& r) {
-  switch (r.kind_case()) {
-    case pb::Runtime::kGo: return "go";
-    case pb::Runtime::kPython: return "python";
-    case pb::Runtime::kRust: return "rust";
-    case pb::Runtime::kDeno: return "deno";
-    default: return "";
+// The code path (builder registry key) of a runtime: the name of the Runtime oneof field that is set, ""
+// when none is (then the registry's default applies).
+std::string CodePathKey(const pb::Runtime& r) {
+  if (r.kind_case() == pb::Runtime::KIND_NOT_SET) return "";
+  return pb::Runtime::descriptor()->FindFieldByNumber(r.kind_case())->name();
+}
+
+// Sets the Runtime oneof field named `key` (a registered code path), keeping its settings when already set.
+void SetCodePath(const std::string& key, pb::Runtime* r) {
+  if (const auto* field = pb::Runtime::descriptor()->FindFieldByName(key)) {
+    r->GetReflection()->MutableMessage(r, field);
   }
+}
+
+std::string JoinKeys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
 }
 
 Status CheckOrg(const Principal& p, const std::string& org) {
@@ -396,20 +406,25 @@ Result<pb::SaveDraftResponse> ComputeService::SaveDraft(const Principal& p, cons
   }
   const auto& src = req.code().compile();
   pb::Runtime runtime = src.runtime();
-  if (runtime.kind_case() == pb::Runtime::KIND_NOT_SET) runtime.mutable_go();
-  if (!runtime.has_go()) {
-    return Unimplemented(fmt::format("the {} runtime is not supported yet; this platform builds Go (--runtime go)",
-                                     RuntimeName(runtime)));
+  std::string key = CodePathKey(runtime);
+  const build::Builder* builder = options_.builders ? options_.builders->Find(key) : nullptr;
+  if (!builder) {
+    std::string known = options_.builders ? JoinKeys(options_.builders->keys()) : "";
+    return Unimplemented(fmt::format("the {} runtime is not supported by this platform; it builds {}", key,
+                                     known.empty() ? "nothing (no code path is configured)" : known));
   }
+  if (key.empty()) SetCodePath(options_.builders->default_key(), &runtime);
   if (src.source_code().empty()) {
-    return InvalidArgument("code.compile.sourceCode is empty: upload a main.go, or a zip / tar.gz of your module");
+    return InvalidArgument("code.compile.sourceCode is empty: upload a source file, or a zip / tar.gz of your code");
   }
   // Reject bad archives and layouts before anything is stored.
   std::filesystem::path scratch = std::filesystem::path(options_.data_dir) / "tmp";
   std::filesystem::create_directories(scratch);
-  IGNITE_RETURN_IF_ERROR(
-      build::CheckGoSource(options_.go, src.source_code(), src.file_name(), scratch.string(), options_.limits,
-                           build_bwrap_));
+  build::CheckContext check;
+  check.scratch_dir = scratch.string();
+  check.limits = options_.limits;
+  check.isolation.bwrap = build_bwrap_;
+  IGNITE_RETURN_IF_ERROR(builder->Check(build::Source{src.source_code(), src.file_name()}, check));
 
   IGNITE_ASSIGN_OR_RETURN(std::string hash, deps_.blobs->Put(src.source_code()));
   IGNITE_ASSIGN_OR_RETURN(auto previous, deps_.store->GetDraft(p.org_id, app.name));
@@ -492,6 +507,15 @@ Result<ComputeService::BuildRef> ComputeService::StartBuild(const Principal& p, 
       return BuildRef{d.build_id, nullptr};
     }
   }
+  pb::Runtime runtime;
+  runtime.ParseFromString(d.runtime);
+  const build::Builder* builder = options_.builders ? options_.builders->Find(CodePathKey(runtime)) : nullptr;
+  if (!builder) {
+    return FailedPrecondition(fmt::format("the draft of {}/{} is for the {} runtime, which this platform no longer "
+                                          "builds; save the code again for one of: {}",
+                                          p.org_name, app, CodePathKey(runtime),
+                                          options_.builders ? JoinKeys(options_.builders->keys()) : ""));
+  }
   store::BuildRecord b;
   b.id = NewUlid();
   b.org_id = p.org_id;
@@ -511,40 +535,40 @@ Result<ComputeService::BuildRef> ComputeService::StartBuild(const Principal& p, 
   std::string file_name = d.file_name;
   std::string org_name = p.org_name;
   auto work = std::filesystem::path(options_.data_dir) / "builds" / b.id;
-  auto run = [this, b, outcome, file_name, org_name, work, app](build::BuildJob& job) mutable -> Status {
+  auto run = [this, b, outcome, file_name, org_name, work, app, builder](build::BuildJob& job) mutable -> Status {
     b.status = pb::BUILD_STATUS_RUNNING;
     IGNITE_RETURN_IF_ERROR(deps_.store->PutBuild(b));
     IGNITE_ASSIGN_OR_RETURN(std::string code, deps_.blobs->Get(b.code_hash));
     std::filesystem::create_directories(work);
-    build::GoBuildOptions opts;
-    opts.app_name = app;
-    opts.work_dir = work.string();
-    opts.timeout = options_.build_timeout;
-    opts.limits = options_.limits;
-    opts.on_log = [&job](std::string_view line) { job.Log(line); };
-    opts.cancel = job.cancel_flag();
-    opts.sandbox_bwrap = build_bwrap_;
+    build::BuildContext ctx;
+    ctx.app_name = app;
+    ctx.work_dir = work.string();
+    ctx.timeout = options_.build_timeout;
+    ctx.limits = options_.limits;
+    ctx.on_log = [&job](std::string_view line) { job.Log(line); };
+    ctx.cancel = job.cancel_flag();
+    ctx.isolation.bwrap = build_bwrap_;
     // The build's own group for its duration; destroying it kills whatever the build left behind.
     std::unique_ptr<runtime::Cgroup> cgroup;
     if (options_.cgroups) {
       auto made = options_.cgroups->Create(b.id, runtime::ResourceLimits{kBuildMemoryBytes, 0, kBuildPids});
       if (!made.ok()) return Internal("cannot create the build's cgroup: " + made.status().message());
       cgroup = std::move(*made);
-      opts.cgroup_procs = cgroup->procs_paths();
+      ctx.isolation.cgroup_procs = cgroup->procs_paths();
     }
     spdlog::info("build {} of {}/{} started", b.id, org_name, app);
     Event(org_name + "/" + app, runtime::event::kBuildStarted, 0, fmt::format("build {} started", b.id));
-    auto built = build::BuildGo(options_.go, code, file_name, opts);
+    auto built = builder->Build(build::Source{code, file_name}, ctx);
     if (!built.ok() && cgroup && cgroup->OomKilled()) {
       return ResourceExhausted(fmt::format("the build ran out of memory: it exceeded the {} GiB build memory limit "
                                            "and the compiler was killed ({}); make the build lighter or split the app",
                                            kBuildMemoryBytes >> 30, built.status().message()));
     }
     IGNITE_ASSIGN_OR_RETURN(auto out, std::move(built));
-    IGNITE_ASSIGN_OR_RETURN(outcome->artifact_hash, deps_.blobs->PutFile(out.binary_path, /*executable=*/true));
-    outcome->artifact_size = static_cast<int64_t>(out.binary_size);
+    IGNITE_ASSIGN_OR_RETURN(outcome->artifact_hash, deps_.blobs->PutFile(out.artifact_path, out.executable));
+    outcome->artifact_size = static_cast<int64_t>(out.artifact_size);
     outcome->sdk_version = out.sdk_version;
-    job.Log(fmt::format("==> artifact {} ({} bytes, SDK {})", outcome->artifact_hash, out.binary_size,
+    job.Log(fmt::format("==> artifact {} ({} bytes, SDK {})", outcome->artifact_hash, out.artifact_size,
                         out.sdk_version));
     return OkStatus();
   };

@@ -18,7 +18,7 @@
 #include "archive/archive.h"
 #include "blob/blob_store.h"
 #include "build/build_queue.h"
-#include "build/go/go_builder.h"
+#include "build/builder.h"
 #include "common/clock.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 #include "gateway/invoker.h"
@@ -35,7 +35,8 @@ namespace pb = ::dodil::ignite::v1;
 
 struct ServiceOptions {
   std::string data_dir;             // builds/ and tmp/ are created below it
-  build::GoToolchain go;
+  // The code paths, by the CodeSource runtime they build (filled by ignited's wiring); must outlive the service.
+  const build::BuilderRegistry* builders = nullptr;
   archive::Limits limits;
   int max_concurrent_builds = 2;
   std::chrono::milliseconds build_timeout{10 * 60 * 1000};
@@ -48,7 +49,7 @@ struct ServiceOptions {
   // Each build gets a group with kBuildMemoryBytes and kBuildPids (no CPU limit) for its duration. Must
   // outlive the service; nullptr: builds are not limited.
   runtime::CgroupManager* cgroups = nullptr;
-  // Run every build step in the build sandbox (build/go/build_sandbox.h). Without a working bubblewrap the
+  // Run every build step in the build sandbox (build/sandbox.h). Without a working bubblewrap the
   // service logs that once at construction and builds unsandboxed.
   bool sandbox_builds = false;
 };

@@ -23,6 +23,7 @@
 #include "api/grpc_api.h"
 #include "api/http_api.h"
 #include "blob/fs_blob_store.h"
+#include "build/go/go_code_path.h"
 #include "common/ids.h"
 #include "common/process.h"
 #include "gateway/invoker.h"
@@ -287,7 +288,10 @@ int main(int argc, char** argv) {
   invocations.Start();
   api::ServiceOptions svc_opts;
   svc_opts.data_dir = f.data_dir;
-  svc_opts.go = *go;
+  // The code paths this platform builds; the first registered is the default for code saved without a runtime.
+  build::BuilderRegistry builders;
+  builders.Register("go", std::make_unique<build::GoCodePath>(*go));
+  svc_opts.builders = &builders;
   svc_opts.max_concurrent_builds = f.max_builds;
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);
   svc_opts.instance_start_timeout = std::chrono::seconds(f.instance_start_timeout_secs);

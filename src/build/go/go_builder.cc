@@ -12,10 +12,10 @@
 
 #include "archive/paths.h"
 #include "build/elf_check.h"
-#include "build/go/build_sandbox.h"
+#include "build/go/go_sandbox.h"
 #include "build/go/go_env.h"
 #include "build/go/go_mod.h"
-#include "build/go/go_text.h"
+#include "build/tool_text.h"
 #include "build/go/source_check.h"
 #include "common/ids.h"
 #include "common/process.h"

@@ -42,7 +42,7 @@ struct GoBuildOptions {
                                                  // the building thread
   const std::atomic<bool>* cancel = nullptr;  // when it becomes true the running step is killed: Cancelled
   // bubblewrap (DetectBuildSandbox's path): every step, the source check included, runs in the build
-  // sandbox (build/go/build_sandbox.h), with the network only for `go mod tidy`. Empty: no sandbox.
+  // sandbox (build/sandbox.h), with the network only for `go mod tidy`. Empty: no sandbox.
   std::string sandbox_bwrap;
   // cgroup.procs files every step joins before it starts (SpawnSpec::join_cgroups), so the build's limits
   // hold for the go command and every compiler and linker it starts. Empty: no groups.

@@ -21,7 +21,7 @@
 
 #include "archive/memory_writer.h"
 #include "build/elf_check.h"
-#include "build/go/build_sandbox.h"
+#include "build/go/go_sandbox.h"
 #include "build/go/go_env.h"
 #include "common/process.h"
 
@@ -485,7 +485,7 @@ TEST_F(GoBuilderTest, CheckRejectsBadArchives) {
                 "more than 2 entries");
 }
 
-// ---- The build sandbox (build_sandbox.h) with real processes. ----
+// ---- The build sandbox (build/sandbox.h) with real processes. ----
 
 // bwrap when this host can run the build sandbox, else "" (the test is skipped, saying why).
 std::string SandboxOrSkipReason(std::string* why) {

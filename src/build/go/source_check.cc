@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "build/go/build_sandbox.h"
-#include "build/go/go_text.h"
+#include "build/go/go_sandbox.h"
+#include "build/tool_text.h"
 #include "common/process.h"
 
 #ifndef IGNITE_GOCHECK_PATH

@@ -34,7 +34,7 @@ std::string FormatProblems(const std::vector<SourceProblem>& problems);
 
 // How RunGoCheck isolates the checker.
 struct GoCheckIsolation {
-  std::string bwrap;                      // run it in the build sandbox (build_sandbox.h: GoCheckView); empty: not
+  std::string bwrap;                      // run it in the build sandbox (build/go/go_sandbox.h: GoCheckView); empty: not
   std::vector<std::string> cgroup_procs;  // cgroup.procs files it joins first (SpawnSpec::join_cgroups)
 };
 

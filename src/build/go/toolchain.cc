@@ -10,7 +10,7 @@
 
 #include "build/go/go_builder.h"
 #include "build/go/go_env.h"
-#include "build/go/go_text.h"
+#include "build/tool_text.h"
 #include "common/process.h"
 
 namespace ignite::build {

@@ -5,7 +5,7 @@
 
 #include "build/go/go_env.h"
 #include "build/go/go_mod.h"
-#include "build/go/go_text.h"
+#include "build/tool_text.h"
 #include "build/go/source_check.h"
 
 namespace ignite::build {

@@ -1,4 +1,4 @@
-#include "build/go/build_sandbox.h"
+#include "build/sandbox.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "build/go/go_text.h"
+#include "build/tool_text.h"
 #include "common/process.h"
 
 namespace ignite::build {
@@ -157,36 +157,6 @@ void AdaptEnvForSandbox(std::map<std::string, std::string>* env, const std::stri
   (*env)["HOME"] = home;
 }
 
-SandboxView GoStepView(const GoToolchain& tc, const std::map<std::string, std::string>& env,
-                       const std::string& go_root, const std::string& work_dir, const std::string& cwd,
-                       bool network) {
-  SandboxView view;
-  view.read_only = {go_root, tc.sdk_dir};
-  for (auto& f : SandboxEnvFiles(env)) view.read_only.push_back(std::move(f));
-  view.read_write = {work_dir};
-  for (const char* key : {"GOCACHE", "GOMODCACHE", "XDG_CONFIG_HOME"}) {
-    auto it = env.find(key);
-    if (it != env.end()) view.read_write.push_back(it->second);
-  }
-  view.network = network;
-  view.cwd = cwd;
-  return view;
-}
-
-SandboxView GoCheckView(const std::string& checker, const std::string& source_dir) {
-  SandboxView view;
-  view.read_only = {checker, source_dir};
-  view.cwd = source_dir;
-  return view;
-}
-
-std::string GoRoot(const std::string& go_binary) {
-  std::error_code ec;
-  fs::path bin = fs::canonical(go_binary, ec);
-  if (ec) return "";
-  return bin.parent_path().parent_path().string();
-}
-
 Result<std::string> DetectBuildSandbox() {
   std::string bwrap = FindInPath("bwrap");
   if (bwrap.empty() && access("/usr/bin/bwrap", X_OK) == 0) bwrap = "/usr/bin/bwrap";
@@ -210,8 +180,8 @@ Result<std::string> DetectBuildSandbox() {
 
 std::string DescribeBuildSandbox(const std::string& bwrap) {
   return fmt::format("bubblewrap {} (pid, ipc, uts, cgroup namespaces; read-only host view with only the build's "
-                     "own directory and the Go caches writable; uid 0 without capabilities; network only for go "
-                     "mod tidy)",
+                     "own directory and the toolchain caches writable; uid 0 without capabilities; network only "
+                     "for steps that fetch dependencies)",
                      bwrap);
 }
 

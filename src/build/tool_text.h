@@ -1,5 +1,5 @@
-// Pure text helpers of the Go build: durations as Go prints them, path trimming and size capping of tool
-// output shown to users. Thread-safe, no I/O.
+// Pure text helpers of builds: durations as Go prints them (builds report timeouts that way), path trimming and
+// size capping of tool output shown to users. Thread-safe, no I/O.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,5 @@
-// The sandbox every step of a Go build runs in: bubblewrap (`bwrap`, Debian package `bubblewrap`), started
+// The sandbox every step of a build runs in (each code path picks a SandboxView per step; build/go/go_sandbox.h
+// has the Go compile path's): bubblewrap (`bwrap`, Debian package `bubblewrap`), started
 // through SpawnSpec::sandbox_prefix (common/process.h). docs/security.md ("Builds") has the threat model.
 //
 // Each step (the ignite-gocheck parser, `go mod init/edit/tidy`, `go build`) gets:
@@ -23,7 +24,7 @@
 //     GOTOOLCHAIN=local, no `go generate`, no tests): a step with network is the toolchain talking to the
 //     module proxy, not the user's program.
 //
-// Pure functions except ProbeHostPath, GoRoot and DetectBuildSandbox. Thread-safe.
+// Pure functions except ProbeHostPath and DetectBuildSandbox. Thread-safe.
 #pragma once
 
 #include <functional>
@@ -31,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "build/go/go_builder.h"
+#include "common/result.h"
 
 namespace ignite::build {
 
@@ -63,16 +64,6 @@ const std::vector<std::string>& SandboxSystemPaths();
 std::vector<std::string> BuildSandboxArgv(const std::string& bwrap, const SandboxView& view,
                                           const HostPathProbe& probe);
 
-// The view of a go command of a build: read-only `go_root` (GoRoot), tc.sdk_dir and SandboxEnvFiles(env);
-// read-write exactly `work_dir` and env's GOCACHE, GOMODCACHE and XDG_CONFIG_HOME (GoCommandEnv puts all
-// three under tc.cache_dir); cwd `cwd`.
-SandboxView GoStepView(const GoToolchain& tc, const std::map<std::string, std::string>& env,
-                       const std::string& go_root, const std::string& work_dir, const std::string& cwd,
-                       bool network);
-
-// The view of the source checker: read-only the checker binary and the source directory; no network.
-SandboxView GoCheckView(const std::string& checker, const std::string& source_dir);
-
 // Absolute paths of files the go command (or git under it) reads that `env` names: SSL_CERT_FILE,
 // SSL_CERT_DIR (a ':' list), NETRC, GIT_CONFIG_GLOBAL, GOENV, SSH_AUTH_SOCK.
 std::vector<std::string> SandboxEnvFiles(const std::map<std::string, std::string>& env);
@@ -83,10 +74,6 @@ std::vector<std::string> SandboxEnvFiles(const std::map<std::string, std::string
 // (both then appear in SandboxEnvFiles). `exists` decides (a regular file, in production).
 void AdaptEnvForSandbox(std::map<std::string, std::string>* env, const std::string& home,
                         const std::function<bool(const std::string&)>& exists);
-
-// The Go installation root of `go_binary`: two levels above the binary with symlinks resolved
-// (/usr/local/go/bin/go -> /usr/local/go). Empty if it cannot be resolved.
-std::string GoRoot(const std::string& go_binary);
 
 // Finds bwrap (this process's PATH, then /usr/bin/bwrap) and checks that it can build the sandbox on this
 // host by running `true` in it. The path of bwrap, or FailedPrecondition saying what is missing (bubblewrap

@@ -1,4 +1,4 @@
-#include "build/go/go_text.h"
+#include "build/tool_text.h"
 
 #include <cctype>
 

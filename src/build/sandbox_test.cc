@@ -1,6 +1,6 @@
 // The build sandbox's argv, without processes: a fake host (merged /usr, a data dir with two builds).
 // go_builder_test.cc runs real builds and commands in it.
-#include "build/go/build_sandbox.h"
+#include "build/go/go_sandbox.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -86,7 +86,7 @@ TEST(BuildSandboxTest, IsolatesEverythingAndDropsCapabilities) {
   EXPECT_EQ(*(cap + 1), "ALL");
   EXPECT_FALSE(Has(argv, "--share-net"));
   EXPECT_FALSE(Has(argv, "--bind")) << "nothing is writable without a view";
-  // No user namespace and no uid change: see build_sandbox.h.
+  // No user namespace and no uid change: see build/sandbox.h.
   EXPECT_FALSE(Has(argv, "--unshare-user"));
   EXPECT_FALSE(Has(argv, "--uid"));
 }

@@ -1,0 +1,21 @@
+// The Go compile path as a Builder (build/builder.h): CheckGoSource and BuildGo (go_builder.h) with one
+// toolchain. Registered by ignited under the key "go".
+#pragma once
+
+#include "build/builder.h"
+#include "build/go/go_builder.h"
+
+namespace ignite::build {
+
+class GoCodePath : public Builder {
+ public:
+  explicit GoCodePath(GoToolchain toolchain) : tc_(std::move(toolchain)) {}
+  Status Check(const Source& source, const CheckContext& ctx) const override;
+  Result<BuildOutput> Build(const Source& source, const BuildContext& ctx) const override;
+  const GoToolchain& toolchain() const { return tc_; }
+
+ private:
+  const GoToolchain tc_;
+};
+
+}  // namespace ignite::build
