@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "archive/archive.h"
+#include "common/artifact_layout.h"
 #include "common/result.h"
 
 namespace ignite::build {
@@ -71,6 +72,10 @@ class Builder {
   // InvalidArgument for build errors (with the tool's messages), DeadlineExceeded when ctx.timeout passes,
   // Cancelled when ctx.cancel is set.
   virtual Result<BuildOutput> Build(const Source& source, const BuildContext& ctx) const = 0;
+  // What an instance of an artifact this builder built needs to run, given the stored artifact's path (the
+  // blob of BuildOutput::artifact_path). Cheap and deterministic: called whenever a route is made. Errors:
+  // FailedPrecondition when the artifact cannot be run (e.g. a stored description that does not parse).
+  virtual Result<ArtifactLayout> Layout(const std::string& artifact_path) const = 0;
 };
 
 // Builders by key ("go", "python", ..., the CodeSource's runtime field names). Filled once at start-up, then

@@ -10,6 +10,7 @@ class NamedBuilder : public Builder {
   explicit NamedBuilder(std::string name) : name_(std::move(name)) {}
   Status Check(const Source&, const CheckContext&) const override { return InvalidArgument(name_); }
   Result<BuildOutput> Build(const Source&, const BuildContext&) const override { return InvalidArgument(name_); }
+  Result<ArtifactLayout> Layout(const std::string&) const override { return InvalidArgument(name_); }
 
  private:
   std::string name_;

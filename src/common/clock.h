@@ -1,6 +1,7 @@
 // Clock: the seam for time, so schedulers and timeouts test without sleeping.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -18,18 +19,21 @@ class Clock {
 // The real clock. Thread-safe; the returned reference lives for the whole program.
 const Clock& SystemClock();
 
-// A clock tests move by hand. Not thread-safe.
+// A clock tests move by hand. Thread-safe: a test may move it while the code under test reads it on
+// another thread (an event loop, a fake instance's server). It stands still unless moved, so code that
+// waits for a deadline of this clock on real time (a timer, a condition variable) must look at the clock
+// again when the real wait ends.
 class FakeClock : public Clock {
  public:
   explicit FakeClock(int64_t unix_ms = 1'700'000'000'000) : unix_ms_(unix_ms) {}
-  int64_t NowUnixMs() const override { return unix_ms_; }
+  int64_t NowUnixMs() const override { return unix_ms_.load(std::memory_order_acquire); }
   std::chrono::steady_clock::time_point Now() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(unix_ms_));
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(NowUnixMs()));
   }
-  void Advance(std::chrono::milliseconds d) { unix_ms_ += d.count(); }
+  void Advance(std::chrono::milliseconds d) { unix_ms_.fetch_add(d.count(), std::memory_order_acq_rel); }
 
  private:
-  int64_t unix_ms_;
+  std::atomic<int64_t> unix_ms_;
 };
 
 }  // namespace ignite

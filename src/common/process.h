@@ -32,7 +32,7 @@ struct SpawnSpec {
   // the signal follows the spawning thread. Without util-linux's setpriv the command runs unwrapped.
   bool die_with_parent = false;
   // cgroup.procs files the wrapper writes "0" to before it runs the command, so the command and everything
-  // it starts are in those groups from their first instruction (runtime/cgroups.h: Cgroup::procs_paths).
+  // it starts are in those groups from their first instruction (instances/cgroups.h: Cgroup::procs_paths).
   // Non-empty means the command runs under the /bin/sh wrapper even without die_with_parent; the paths are
   // the wrapper's arguments, never the command's (nor in its environment). When a write fails the command
   // does not run: exit code 125, output "ignite-run: cannot join cgroup <path>" (see kJoinCgroupFailed).

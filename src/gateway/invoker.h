@@ -23,10 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "gateway/route_table.h"
-#include "runtime/instance_manager.h"
-#include "runtime/log_collector.h"
+#include "instances/instance_manager.h"
+#include "instances/log_collector.h"
 
 namespace ignite::gateway {
 
@@ -100,8 +101,11 @@ class Invoker {
   // All must outlive the invoker. `blocking` runs the Acquires that may block (cold starts, waits for
   // capacity) for Start; with nullptr they run on the loop (tests).
   // `logs` (nullable) gets the platform's own lines about instances (one that failed to start).
-  Invoker(const RouteTable* routes, runtime::InstanceManager* instances, boost::asio::thread_pool* blocking = nullptr,
-          runtime::LogCollector* logs = nullptr);
+  // `clock` measures durations and sets deadlines (execution and start timeouts, the wait for capacity);
+  // it must be the clock `instances` was made with. Timeouts still wait on real time (asio timers) for what
+  // is left by the clock, and the clock decides when they have passed.
+  Invoker(const RouteTable* routes, instances::InstanceManager* instances, boost::asio::thread_pool* blocking = nullptr,
+          instances::LogCollector* logs = nullptr, const Clock* clock = &SystemClock());
   // Where finished invocations are reported (calls with InvokeCall::count); nullptr: nowhere. Call before the
   // first invocation; `observer` must outlive the invoker.
   void SetObserver(InvocationObserver* observer) { observer_ = observer; }
@@ -133,9 +137,10 @@ class Invoker {
            InvokeCall call, std::shared_ptr<BodySource> body, StreamSink sink) const;
 
   const RouteTable* routes_;
-  runtime::InstanceManager* instances_;
+  instances::InstanceManager* instances_;
   boost::asio::thread_pool* blocking_;
-  runtime::LogCollector* logs_;
+  instances::LogCollector* logs_;
+  const Clock* clock_;
   InvocationObserver* observer_ = nullptr;
 };
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "gateway/payload_check.h"
-#include "runtime/launcher.h"
+#include "instances/launcher.h"
 
 namespace ignite::gateway {
 
@@ -18,7 +18,7 @@ struct Route {
   std::string app_id;   // "org/app"
   std::string org_id;   // Stable organization id, passed to handlers.
   uint32_t version = 0;
-  runtime::InstanceSpec spec;
+  instances::InstanceSpec spec;
   std::chrono::seconds timeout{120};
   bool allow_unauthenticated = false;  // Per-app URL callable without a token (with permissive CORS).
   // Request bodies larger than this many bytes are refused (0: no limit), answered with `body_too_large`

@@ -29,9 +29,9 @@
 #include "gateway/invoker.h"
 #include "gateway/route_table.h"
 #include "http/server.h"
-#include "runtime/instance_manager.h"
-#include "runtime/log_collector.h"
-#include "runtime/process_launcher.h"
+#include "instances/instance_manager.h"
+#include "instances/log_collector.h"
+#include "instances/process_launcher.h"
 #include "server/bootstrap.h"
 #include "store/sqlite_store.h"
 
@@ -259,14 +259,14 @@ int main(int argc, char** argv) {
   auto go = build::DefaultGoToolchain(f.sdk_dir, f.go_cache_dir, env);
   if (!go.ok()) return Fail(go.status());
 
-  runtime::LogCollector logs(f.data_dir + "/logs", &SystemClock());
+  instances::LogCollector logs(f.data_dir + "/logs", &SystemClock());
   // Per-instance limits: cgroup v2, v1 or rlimits, whichever this host lets us use.
-  auto cgroups = runtime::CgroupManager::Detect("/sys/fs/cgroup", "/proc/self/mountinfo", fmt::format("d{}", getpid()));
-  runtime::ProcessLauncher launcher(socket_dir, &logs, cgroups.get());
+  auto cgroups = instances::CgroupManager::Detect("/sys/fs/cgroup", "/proc/self/mountinfo", fmt::format("d{}", getpid()));
+  instances::ProcessLauncher launcher(socket_dir, &logs, cgroups.get());
   if (f.sandbox != "off") {
     std::string root = f.data_dir + "/sandbox";
     fs::create_directories(root, ec);
-    runtime::SandboxOptions sandbox;
+    instances::SandboxOptions sandbox;
     sandbox.root_dir = root;
     if (auto st = launcher.EnableSandbox(sandbox); !st.ok()) {
       if (f.sandbox == "on") return Fail(st);
@@ -275,8 +275,11 @@ int main(int argc, char** argv) {
   }
   spdlog::info("instance sandbox: {}", launcher.SandboxDescription());
   spdlog::info("instance limits: {}", cgroups->Describe());
-  runtime::InstanceManager instances(&launcher, &SystemClock());
-  runtime::AppEventLog app_events(&SystemClock());  // GetAppEvents / StreamAppEvents (memory only)
+  // One launcher per artifact kind, chosen by each version's layout (common/artifact_layout.h).
+  instances::DispatchingLauncher launchers;
+  launchers.Register(kProcessLauncher, &launcher);
+  instances::InstanceManager instances(&launchers, &SystemClock());
+  instances::AppEventLog app_events(&SystemClock());  // GetAppEvents / StreamAppEvents (memory only)
   instances.SetEventSink(&app_events);
   gateway::RouteTable routes;
   // Blocking work: API methods, builds' bookkeeping, and the gateway's cold starts and waits for capacity.

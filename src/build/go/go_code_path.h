@@ -12,6 +12,10 @@ class GoCodePath : public Builder {
   explicit GoCodePath(GoToolchain toolchain) : tc_(std::move(toolchain)) {}
   Status Check(const Source& source, const CheckContext& ctx) const override;
   Result<BuildOutput> Build(const Source& source, const BuildContext& ctx) const override;
+  // One static executable, run as /app/handler with the pre-bound socket (docs/runtimes/go.md).
+  Result<ArtifactLayout> Layout(const std::string& artifact_path) const override {
+    return ArtifactLayout::Executable(artifact_path);
+  }
   const GoToolchain& toolchain() const { return tc_; }
 
  private:

@@ -1,0 +1,311 @@
+#include "instances/process_launcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/process.h"
+
+namespace ignite::instances {
+namespace {
+
+std::string DescribeWait(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return "ended";
+}
+
+class SpawnedProcess : public Process {
+ public:
+  SpawnedProcess(pid_t pid, std::string socket_path, std::unique_ptr<Cgroup> cgroup, int ready_fd)
+      : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)), ready_fd_(ready_fd) {}
+  ~SpawnedProcess() override {
+    Stop(0);
+    unlink(socket_path_.c_str());
+    if (ready_fd_ >= 0) close(ready_fd_);
+  }
+  bool Ready() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (ready_ || ready_fd_ < 0) return ready_;
+    char c;
+    ssize_t n = read(ready_fd_, &c, 1);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;  // not (yet) said
+    // One byte: ready. End of file: every copy of the write end closed without a word (it died first).
+    ready_ = n == 1;
+    close(ready_fd_);
+    ready_fd_ = -1;
+    return ready_;
+  }
+  bool OutOfMemory() const override { return cgroup_ && cgroup_->OomKilled(); }
+  pid_t pid() const override { return pid_; }
+  const std::string& socket_path() const override { return socket_path_; }
+
+  bool Exited(std::string* description) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!reaped_) {
+      int status = 0;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_ || (r < 0 && errno == ECHILD)) {
+        reaped_ = true;
+        how_ = r == pid_ ? DescribeWait(status) : "ended";
+      }
+    }
+    if (reaped_ && description) *description = how_;
+    return reaped_;
+  }
+
+  void Stop(int grace_ms) override {
+    if (Exited(nullptr)) return;
+    kill(-pid_, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Exited(nullptr)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    kill(-pid_, SIGKILL);
+    std::lock_guard<std::mutex> l(mu_);
+    if (!reaped_) {
+      int status = 0;
+      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      reaped_ = true;
+      how_ = DescribeWait(status);
+    }
+  }
+
+ private:
+  const pid_t pid_;
+  const std::string socket_path_;
+  const std::unique_ptr<Cgroup> cgroup_;  // its limits; destroyed (what is left in it killed) last
+  std::mutex mu_;
+  bool reaped_ = false;  // guarded by mu_
+  std::string how_;      // guarded by mu_
+  int ready_fd_;         // guarded by mu_: the readiness pipe's read end (non-blocking), -1 once read
+  bool ready_ = false;   // guarded by mu_
+};
+
+}  // namespace
+
+ProcessLauncher::ProcessLauncher(std::string socket_dir, LogCollector* logs, CgroupManager* cgroups)
+    : socket_dir_(std::move(socket_dir)), logs_(logs), cgroups_(cgroups) {
+  if (cgroups_ && cgroups_->mode() == LimitMode::kCgroupV1) {
+    place_thread_ = spawner_.Run([this] {
+      spawn_tid_ = gettid();
+      PrepareNextGroup();
+      return next_group_ != nullptr;
+    });
+  }
+}
+
+ProcessLauncher::~ProcessLauncher() {
+  // The sandbox belongs to the spawn thread's namespaces; let it go there. The thread leaves the group it
+  // waits in before that group is removed.
+  spawner_.Run([this] {
+    if (next_group_) cgroups_->MoveThread(spawn_tid_, nullptr);
+    next_group_.reset();
+    sandbox_.reset();
+  });
+}
+
+Status ProcessLauncher::EnableSandbox(const SandboxOptions& options) {
+  auto box = spawner_.Run([&options] { return Sandbox::Prepare(options); });
+  if (!box.ok()) return box.status();
+  sandbox_ = std::move(*box);
+  return OkStatus();
+}
+
+void ProcessLauncher::PrepareNextGroup() {
+  if (next_group_) return;
+  // With the last instance's limits already written: most instances share a tier, and then their start
+  // writes nothing.
+  auto group = cgroups_->Create(fmt::format("i{}", ++groups_made_), last_limits_);
+  Status moved = group.ok() ? cgroups_->MoveThread(spawn_tid_, group->get()) : group.status();
+  if (moved.ok()) {
+    next_group_ = std::move(*group);
+    return;
+  }
+  // The next instance then joins its group itself (paying the migration at its start).
+  spdlog::warn("cannot prepare the next instance's cgroup: {}", moved.message());
+  cgroups_->MoveThread(spawn_tid_, nullptr);
+}
+
+std::string ProcessLauncher::SandboxDescription() const { return sandbox_ ? sandbox_->Describe() : "off"; }
+
+Result<std::unique_ptr<Process>> DispatchingLauncher::Launch(const InstanceSpec& spec, const std::string& replica_id) {
+  auto it = launchers_.find(spec.layout.launcher);
+  if (it == launchers_.end()) {
+    return FailedPrecondition(fmt::format("{} needs the '{}' launcher, which this ignited does not have; "
+                                          "publish the app again with a supported runtime",
+                                          spec.app_id, spec.layout.launcher));
+  }
+  return it->second->Launch(spec, replica_id);
+}
+
+Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spec, const std::string& replica_id) {
+  const ArtifactLayout& layout = spec.layout;
+  if (layout.listen != Listen::kInheritedSocket || layout.argv.empty()) {
+    return FailedPrecondition(fmt::format("{}: the process launcher runs layouts with a program and an inherited "
+                                          "socket only", spec.app_id));
+  }
+  // Unsandboxed, the layout runs on the host: its program and working dir are the host paths behind them.
+  std::string program = layout.HostPath(layout.argv[0]);
+  if (program.empty() || access(program.c_str(), X_OK) != 0) {
+    return FailedPrecondition(fmt::format("artifact {} of {} is missing or not executable; publish the app again",
+                                          program.empty() ? layout.argv[0] : program, spec.app_id));
+  }
+  for (const Bind& b : layout.binds) {
+    if (access(b.source.c_str(), F_OK) != 0) {
+      return FailedPrecondition(fmt::format("{} of {} (mounted at {}) is missing; publish the app again", b.source,
+                                            spec.app_id, b.target));
+    }
+  }
+  std::string path = socket_dir_ + "/" + replica_id + ".sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return Internal("instance socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  unlink(path.c_str());
+  int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0) return Internal(fmt::format("socket: {}", std::strerror(errno)));
+  if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(lfd, 4096) != 0) {
+    int err = errno;
+    close(lfd);
+    return Internal(fmt::format("cannot bind instance socket {}: {}", path, std::strerror(err)));
+  }
+  // stdout, stderr, and the readiness signal (docs/instance-protocol.md), whose read end is non-blocking.
+  int out[2], err[2], ready[2];
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    close(lfd);
+    return Internal("pipe failed");
+  }
+  if (pipe2(err, O_CLOEXEC) != 0) {
+    close(lfd);
+    close(out[0]);
+    close(out[1]);
+    return Internal("pipe failed");
+  }
+  if (pipe2(ready, O_CLOEXEC) != 0 || fcntl(ready[0], F_SETFL, O_NONBLOCK) != 0) {
+    close(lfd);
+    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+    return Internal("pipe failed");
+  }
+  ResourceLimits limits;
+  limits.memory_bytes = uint64_t{spec.memory_mb} << 20;
+  limits.cpu_millicores = spec.cpu_millicores;
+  limits.pids = kPidsPerInstance;
+  std::unique_ptr<Cgroup> cgroup;
+  if (cgroups_ && !place_thread_) {
+    auto made = cgroups_->Create(replica_id, limits);
+    if (!made.ok()) {
+      close(lfd);
+      for (int fd : {out[0], out[1], err[0], err[1], ready[0], ready[1]}) close(fd);
+      return made.status();
+    }
+    cgroup = std::move(*made);
+  }
+  std::map<std::string, std::string> env = layout.env;
+  for (const auto& [k, v] : spec.env) env[k] = v;
+  env["IGNITE_LISTEN_FD"] = "3";
+  env["IGNITE_READY_FD"] = "4";
+  env["IGNITE_REPLICA_ID"] = replica_id;
+  env["IGNITE_FUNCTION_ID"] = spec.app_id;
+  if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  SandboxSpawn boxed;  // with the sandbox
+  SpawnSpec plain;     // without
+  if (sandbox_) {
+    boxed.binds = layout.binds;
+    boxed.argv = layout.argv;
+    boxed.cwd = layout.working_dir;
+    boxed.env = std::move(env);
+    boxed.stdout_fd = out[1];
+    boxed.stderr_fd = err[1];
+    boxed.pass_fds = {lfd, ready[1]};
+    // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
+    boxed.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
+    if (cgroup) {
+      boxed.cgroup_procs_fds = cgroup->procs_fds();
+      boxed.rlimits = cgroup->rlimits();
+    }
+  } else {
+    plain.argv = layout.argv;
+    plain.argv[0] = program;
+    std::string cwd = layout.HostPath(layout.working_dir);
+    plain.cwd = cwd.empty() ? layout.working_dir : cwd;
+    plain.env = std::move(env);
+    plain.stdout_fd = out[1];
+    plain.stderr_fd = err[1];
+    plain.pass_fds = {lfd, ready[1]};
+  }
+  bool born_inside = false;  // the child started in its group (no migration needed)
+  Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
+    if (next_group_) {
+      // The spawn thread waits in next_group_: the child starts inside it (see PrepareNextGroup).
+      if (!(next_group_->limits() == limits)) IGNITE_RETURN_IF_ERROR(cgroups_->SetLimits(*next_group_, limits));
+      last_limits_ = limits;
+      boxed.rlimits = next_group_->rlimits();
+      auto spawned = sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
+      if (spawned.ok()) {
+        cgroup = std::move(next_group_);
+        born_inside = true;
+      }
+      return spawned;
+    }
+    if (place_thread_) {
+      // No waiting group (making one failed): this instance gets its own group the slow way.
+      IGNITE_ASSIGN_OR_RETURN(cgroup, cgroups_->Create(replica_id, limits));
+      boxed.cgroup_procs_fds = cgroup->procs_fds();
+      boxed.rlimits = cgroup->rlimits();
+    }
+    return sandbox_ ? sandbox_->Spawn(boxed) : Spawn(plain);
+  });
+  // Off this start's path: the thread moves on into a fresh group for the next one. Until it has, the
+  // instance's group counts the thread (harmless) and cannot be removed (its removal retries).
+  if (place_thread_) spawner_.Post([this] { PrepareNextGroup(); });
+  if (pid.ok() && cgroup && !sandbox_ && !born_inside) {
+    // Unsandboxed, a child not born in its group joins it just after it started.
+    std::string text = std::to_string(*pid);
+    for (int fd : cgroup->procs_fds()) {
+      if (write(fd, text.data(), text.size()) < 0) {
+        spdlog::warn("cannot move pid {} into its cgroup: {}", *pid, std::strerror(errno));
+      }
+    }
+  }
+  if (pid.ok() && cgroup && !sandbox_) {
+    for (const auto& [resource, value] : cgroup->rlimits()) {
+      rlimit rl{value, value};
+      prlimit(*pid, static_cast<__rlimit_resource>(resource), &rl, nullptr);
+    }
+  }
+  // The child holds its own copies now. Closing ours means connections fail fast once the instance dies
+  // instead of queueing on a socket nobody will ever accept from.
+  close(lfd);
+  close(out[1]);
+  close(err[1]);
+  close(ready[1]);
+  if (!pid.ok()) {
+    close(out[0]);
+    close(err[0]);
+    close(ready[0]);
+    unlink(path.c_str());
+    return pid.status();
+  }
+  logs_->Add(out[0], spec.app_id, replica_id, "stdout");
+  logs_->Add(err[0], spec.app_id, replica_id, "stderr");
+  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup), ready[0]));
+}
+
+}  // namespace ignite::instances
