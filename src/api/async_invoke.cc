@@ -8,7 +8,9 @@
 
 #include <utility>
 
+#include "api/access.h"
 #include "api/roles.h"
+#include "api/invoke_frames.h"
 #include "api/proto_json.h"
 #include "api/unary_route.h"
 #include "common/ids.h"
@@ -118,10 +120,7 @@ ComputeService::BodyLimit AsyncInvoker::BodyLimitOf(const std::string& app_id) c
 Result<pb::InvokeAsyncResponse> AsyncInvoker::InvokeAsync(const Principal& p, const std::string& org,
                                                           const std::string& app, gateway::InvokeCall call) {
   if (stopping_) return Unavailable("ignited is shutting down; invoke again once it is back");
-  if (p.org_name != org) {
-    return PermissionDenied(fmt::format(
-        "your token belongs to organization \"{}\" and cannot access organization \"{}\"", p.org_name, org));
-  }
+  IGNITE_RETURN_IF_ERROR(CheckOrgAccess(p, org));
   const std::string app_id = org + "/" + app;
   auto routes = routes_->Get();
   auto route = routes->find(app_id);
@@ -305,7 +304,7 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
           // for every frame of an execution (a few, one with up to 6 MiB of output), so Push never waits.
           watch->body = std::make_shared<http::BodyStream>(64u << 20);
           http::Response r;
-          r.content_type = "application/x-ndjson";
+          r.content_type = kNdjsonContentType;
           r.stream = watch->body;
           watch->respond(std::move(r));
         }
@@ -323,7 +322,7 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
       auto more = run();
       if (!more.ok()) {
         if (!watch->body) return respond(http::ErrorResponse(more.status()));
-        watch->body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(more.status()).body));
+        watch->body->Push(ErrorFrame(more.status()));
         watch->body->Close();
       } else if (!*more && watch->body) {
         watch->body->Close();  // the state sent was the last there will be

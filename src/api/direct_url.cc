@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "api/access.h"
 #include "api/on_loop.h"
 #include "api/roles.h"
 #include "common/names.h"
@@ -142,11 +143,8 @@ void DirectUrl::Handle(std::shared_ptr<http::Request> req, std::shared_ptr<http:
                      [ex, target = *target, proceed = std::move(proceed)](Result<Principal> p) {
                        if (!p.ok()) return ex->Respond(http::ErrorResponse(p.status()));
                        if (Status st = CheckRole(*p, "Invoke"); !st.ok()) return ex->Respond(http::ErrorResponse(st));
-                       if (p->org_name != target.org && target.org != kPublicOrg) {
-                         return ex->Respond(http::ErrorResponse(PermissionDenied(fmt::format(
-                             "your token belongs to organization \"{}\"; {}/{} can be called only by its own "
-                             "organization",
-                             p->org_name, target.org, target.app))));
+                       if (Status st = CheckInvokeAccess(*p, target.org, target.app); !st.ok()) {
+                         return ex->Respond(http::ErrorResponse(st));
                        }
                        proceed();
                      });

@@ -316,9 +316,9 @@ class GrpcApi::Service final : public pb::ComputeService::Service {
                          const std::function<Result<Resp>(const Principal&, const Req&)>& fn) {
     return Answer(auth_, c, rpc, req, out, fn);
   }
-  template <typename Req, typename Resp>
+  template <typename Svc, typename Req, typename Resp>
   grpc::Status Unary(grpc::ServerContext* c, std::string_view rpc, const Req& req, Resp* out,
-                     Result<Resp> (ComputeService::*fn)(const Principal&, const Req&)) {
+                     Result<Resp> (Svc::*fn)(const Principal&, const Req&)) {
     return UnaryWith<Req, Resp>(c, rpc, req, out,
                                 [this, fn](const Principal& p, const Req& r) { return (service_->*fn)(p, r); });
   }

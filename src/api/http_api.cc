@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "api/access.h"
 #include "api/app_config.h"
 #include "api/invoke_frames.h"
 #include "api/on_loop.h"
@@ -18,9 +19,9 @@ namespace ignite::api {
 HttpApi::HttpApi(ComputeService* service, Authenticator* auth, boost::asio::thread_pool* pool)
     : service_(service), auth_(auth), pool_(pool) {}
 
-template <typename Req, typename Resp>
+template <typename Svc, typename Req, typename Resp>
 void HttpApi::Unary(http::Router* router, const char* method, const char* pattern, const char* name,
-                    Result<Resp> (ComputeService::*fn)(const Principal&, const Req&)) {
+                    Result<Resp> (Svc::*fn)(const Principal&, const Req&)) {
   UnaryWith<Req, Resp>(router, method, pattern, name,
                        [this, fn](const Principal& p, const Req& msg, const http::Request&) {
                          return (service_->*fn)(p, msg);
@@ -43,7 +44,7 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
       sink.on_head = [&](const gateway::InvokeResult& r) {
         body = std::make_shared<http::BodyStream>(4 << 20);
         http::Response out;
-        out.content_type = "application/x-ndjson";
+        out.content_type = kNdjsonContentType;
         out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
         out.stream = body;
         respond(std::move(out));
@@ -68,7 +69,7 @@ void HttpApi::InvokeLike(http::Router* router, const char* pattern, const char* 
                                                        : result.status()));
       }
       if (!result.ok()) {
-        body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(result.status()).body));
+        body->Push(ErrorFrame(result.status()));
       } else {
         body->Push(TrailerFrame(*result));
       }
@@ -102,7 +103,7 @@ void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::E
     if (st.ok()) st = ValidatePathNames(req->params);
     const std::string& org = req->params.at("organization_name");
     const std::string& app = req->params.at("app_name");
-    if (st.ok()) st = service_->CheckInvoke(*p, org);
+    if (st.ok()) st = CheckInvokeAccess(*p, org, app);
     if (!st.ok()) return ex->Respond(http::ErrorResponse(st));
     gateway::InvokeCall call;
     call.app_id = org + "/" + app;
@@ -110,7 +111,7 @@ void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::E
     gateway::StreamSink sink;
     sink.on_head = [ex, function_id = call.app_id](const gateway::InvokeResult& r) {
       http::Response out;
-      out.content_type = "application/x-ndjson";
+      out.content_type = kNdjsonContentType;
       out.headers.emplace_back("x-ignite-execution-id", r.execution_id);
       ex->StartStream(out);
       ex->Send(HeadFrame(r, function_id));
@@ -139,9 +140,9 @@ void HttpApi::Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::E
 
 // Holds a pool thread for as long as the caller follows; a blank line every ~15 s keeps proxies from
 // closing a quiet stream and lets us notice a caller that went away.
-template <typename Req, typename Item>
+template <typename Svc, typename Req, typename Item>
 void HttpApi::Follow(const char* name, std::shared_ptr<http::Request> req, http::Responder respond,
-                     Status (ComputeService::*fn)(const Principal&, const Req&,
+                     Status (Svc::*fn)(const Principal&, const Req&,
                                                   const std::function<bool(const Item*)>&)) {
   boost::asio::post(*pool_, [this, name, fn, req = std::move(req), respond = std::move(respond)] {
     std::shared_ptr<http::BodyStream> body;
@@ -150,7 +151,7 @@ void HttpApi::Follow(const char* name, std::shared_ptr<http::Request> req, http:
       if (!body) {
         body = std::make_shared<http::BodyStream>();
         http::Response r;
-        r.content_type = "application/x-ndjson";
+        r.content_type = kNdjsonContentType;
         r.stream = body;
         respond(std::move(r));
       }
@@ -169,7 +170,7 @@ void HttpApi::Follow(const char* name, std::shared_ptr<http::Request> req, http:
     };
     Status st = run();
     if (!body) return respond(http::ErrorResponse(st));
-    if (!st.ok()) body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(st).body));
+    if (!st.ok()) body->Push(ErrorFrame(st));
     body->Close();
   });
 }
@@ -182,7 +183,7 @@ void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Respon
         // Headers go out with the first entry, so errors found before it get a proper HTTP status.
         body = std::make_shared<http::BodyStream>();
         http::Response r;
-        r.content_type = "application/x-ndjson";
+        r.content_type = kNdjsonContentType;
         r.stream = body;
         respond(std::move(r));
       }
@@ -198,7 +199,7 @@ void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Respon
     Status st = run();
     if (!body) return respond(http::ErrorResponse(st));
     if (!st.ok()) {
-      body->Push(fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(st).body));
+      body->Push(ErrorFrame(st));
     }
     body->Close();
   });

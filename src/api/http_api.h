@@ -18,9 +18,9 @@ class HttpApi {
   void Register(http::Router* router);
 
  private:
-  template <typename Req, typename Resp>
+  template <typename Svc, typename Req, typename Resp>
   void Unary(http::Router* router, const char* method, const char* pattern, const char* name,
-             Result<Resp> (ComputeService::*fn)(const Principal&, const Req&));
+             Result<Resp> (Svc::*fn)(const Principal&, const Req&));
   // As Unary, for a method that also gets the HTTP request (e.g. to see which body fields were present).
   template <typename Req, typename Resp>
   void UnaryWith(http::Router* router, const char* method, const char* pattern, const char* name,
@@ -32,9 +32,9 @@ class HttpApi {
   void InvokeLike(http::Router* router, const char* pattern, const char* name, InvokeFn fn);
   void Invoke(std::shared_ptr<http::Request> req, std::shared_ptr<http::Exchange> exchange);
   // Routes that follow something open-ended (app logs, app events) as NDJSON {"result": item} lines.
-  template <typename Req, typename Item>
+  template <typename Svc, typename Req, typename Item>
   void Follow(const char* name, std::shared_ptr<http::Request> req, http::Responder respond,
-              Status (ComputeService::*fn)(const Principal&, const Req&, const std::function<bool(const Item*)>&));
+              Status (Svc::*fn)(const Principal&, const Req&, const std::function<bool(const Item*)>&));
   void StreamCompileLogs(std::shared_ptr<http::Request> req, http::Responder respond);
 
   ComputeService* service_;

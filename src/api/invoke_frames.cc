@@ -9,6 +9,7 @@
 
 #include "api/proto_json.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
+#include "http/server.h"
 
 namespace ignite::api {
 namespace pb = ::dodil::ignite::v1;
@@ -107,6 +108,10 @@ std::string TrailerFrame(const gateway::InvokeResult& r) {
   if (!r.error.empty()) out += fmt::format("{}\"error\":\"{}\"", sep, r.error);
   out += "}}}\n";
   return out;
+}
+
+std::string ErrorFrame(const Status& status) {
+  return fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(status).body);
 }
 
 }  // namespace ignite::api

@@ -1,0 +1,26 @@
+// The API's view of the code paths (build/builder.h): which registered Builder a draft or version belongs
+// to, from its Runtime. The registry key is the name of the Runtime oneof field that is set ("go",
+// "python", ...); the API never compares it with a language itself.
+#pragma once
+
+#include <string>
+
+#include "build/builder.h"
+#include "common/result.h"
+#include "dodil/ignite/v1/ignite_compute.pb.h"
+
+namespace ignite::api {
+
+namespace pb = ::dodil::ignite::v1;
+
+// The code path key of a runtime: the set oneof field's name, "" when none is (the registry's default).
+std::string CodePathKey(const pb::Runtime& r);
+// Sets the Runtime oneof field named `key`, keeping its settings when already set.
+void SetCodePath(const std::string& key, pb::Runtime* r);
+// "go, python": the registered keys, for messages.
+std::string KnownCodePaths(const build::BuilderRegistry* builders);
+// The builder of a stored runtime (serialized pb::Runtime); FailedPrecondition naming what this platform
+// builds when it has none for it.
+Result<const build::Builder*> StoredCodePath(const build::BuilderRegistry* builders, const std::string& runtime_bytes);
+
+}  // namespace ignite::api
