@@ -50,6 +50,22 @@ std::string BodyTooLarge(const std::string& app_id, uint32_t limit_mb, uint32_t 
                      limit_mb, app_id, ref, max_mb);
 }
 
+instances::FailureHints FailureHintsFor(const std::string& app_id) {
+  instances::FailureHints h;
+  h.logs = fmt::format("see `dodil ignite app logs {}` for what it printed", app_id);
+  h.raise_memory = fmt::format("raise the limit with `dodil ignite app update {} --memory <MB>` or a larger --tier",
+                               app_id);
+  h.not_ready = fmt::format("check what it does before it starts serving (docs/instance-protocol.md), and "
+                            "`dodil ignite app logs {}`",
+                            app_id);
+  h.republish = fmt::format("publish the app again with `dodil ignite draft publish {}`", app_id);
+  return h;
+}
+
+std::string PublishHint(const std::string& app_id) {
+  return fmt::format("publish one with `dodil ignite draft publish {}`", app_id);
+}
+
 Status ValidateConfig(const pb::AppMeta& m, uint32_t max_body_limit_mb) {
   if (m.limits().body_limit_mb() > max_body_limit_mb) {
     return InvalidArgument(fmt::format(

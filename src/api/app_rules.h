@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "instances/launcher.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 
 namespace ignite::api {
@@ -21,6 +22,10 @@ pb::ResourceTier AppliedTier(pb::ResourceTier tier);
 pb::ResourceLimits AppliedLimits(const pb::AppMeta& m, uint32_t default_body_limit_mb);
 // The 413 message for a body over org/app's limit: what the limit is and how to raise it.
 std::string BodyTooLarge(const std::string& app_id, uint32_t limit_mb, uint32_t max_mb);
+// What users are told to do when org/app's instances fail (instances::FailureHints), and when it has no
+// published version to run: the CLI commands are spelled here, not below the API.
+instances::FailureHints FailureHintsFor(const std::string& app_id);
+std::string PublishHint(const std::string& app_id);
 // Whether a config may be stored: every problem as InvalidArgument saying how to fix it. Schemas are
 // compiled here once, so routes can trust them.
 Status ValidateConfig(const pb::AppMeta& m, uint32_t max_body_limit_mb);

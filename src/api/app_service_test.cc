@@ -68,6 +68,7 @@ TEST(AppServiceTest, UpdatingAPublishedAppReroutesItWithoutRestartingIt) {
   auto routes = w.routes.Get();
   ASSERT_TRUE(routes->count("acme/app"));
   EXPECT_EQ(routes->at("acme/app").spec.max_concurrency, 3);
+  EXPECT_THAT(routes->at("acme/app").spec.hints.logs, HasSubstr("dodil ignite app logs acme/app"));
   auto warm = w.Invoke("app", "2");
   ASSERT_TRUE(warm.ok());
   EXPECT_FALSE(warm->cold);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "api/access.h"
+#include "api/app_rules.h"
 #include "api/roles.h"
 #include "api/invoke_frames.h"
 #include "api/proto_json.h"
@@ -133,7 +134,7 @@ Result<pb::InvokeAsyncResponse> AsyncInvoker::InvokeAsync(const Principal& p, co
     }
     IGNITE_RETURN_IF_ERROR(rec.status());
     return FailedPrecondition(fmt::format(
-        "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", app_id, app_id));
+        "{} has no published version to invoke; {}", app_id, PublishHint(app_id)));
   }
   if (route->second.body_limit && call.payload.size() > route->second.body_limit) {
     return PayloadTooLarge(route->second.body_too_large);

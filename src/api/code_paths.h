@@ -1,6 +1,6 @@
 // The API's view of the code paths (build/builder.h): which registered Builder a draft or version belongs
-// to, from its Runtime. The registry key is the name of the Runtime oneof field that is set ("go",
-// "python", ...); the API never compares it with a language itself.
+// to, from its Runtime. The registry key is the name of the Runtime oneof field that is set ("python",
+// "rust", ...); the API never compares it with a language itself.
 #pragma once
 
 #include <string>
@@ -17,7 +17,7 @@ namespace pb = ::dodil::ignite::v1;
 std::string CodePathKey(const pb::Runtime& r);
 // Sets the Runtime oneof field named `key`, keeping its settings when already set.
 void SetCodePath(const std::string& key, pb::Runtime* r);
-// "go, python": the registered keys, for messages.
+// "python, rust": the registered keys, for messages.
 std::string KnownCodePaths(const build::BuilderRegistry* builders);
 // The builder of a stored runtime (serialized pb::Runtime); FailedPrecondition naming what this platform
 // builds when it has none for it.

@@ -7,6 +7,13 @@
 #include "common/names.h"
 
 namespace ignite::api {
+namespace {
+
+Status WithPublishHint(const Status& not_routed, const std::string& app_id) {
+  return Status(not_routed.code(), instances::WithHint(not_routed.message(), PublishHint(app_id)));
+}
+
+}  // namespace
 
 Result<gateway::InvokeResult> InvokeService::Invoke(const Principal& p, const std::string& org, const std::string& app,
                                                      gateway::InvokeCall call, const gateway::InvokeSink* sink) {
@@ -34,7 +41,6 @@ InvokeService::BodyLimit InvokeService::DefaultBodyLimit(const std::string& app_
                    BodyTooLarge(app_id, ctx_->options.default_body_limit_mb, ctx_->options.max_body_limit_mb)};
 }
 
-
 Status InvokeService::WhyNotRouted(const Principal& p, const std::string& org, const std::string& app,
                                     Status not_routed) {
   if (org == kPublicOrg && p.org_name != org) {
@@ -43,10 +49,10 @@ Status InvokeService::WhyNotRouted(const Principal& p, const std::string& org, c
     if (!public_org.ok() || ctx_->deps.store->GetApp(public_org->id, app).status().code() == StatusCode::kNotFound) {
       return NotFound(fmt::format("app {}/{} does not exist", org, app));
     }
-    return not_routed;
+    return WithPublishHint(not_routed, org + "/" + app);
   }
   IGNITE_RETURN_IF_ERROR(ctx_->LoadApp(p, org, app).status());
-  return not_routed;
+  return WithPublishHint(not_routed, org + "/" + app);
 }
 
 Result<gateway::InvokeResult> InvokeService::TestDraft(const Principal& p, const std::string& org,
@@ -92,6 +98,5 @@ Result<gateway::InvokeResult> InvokeService::TestAppVersion(const Principal& p, 
                           routing_->RouteFor(p.org_id, org, snapshot, key, v->artifact_hash, v->runtime, version));
   return ctx_->deps.invoker->InvokeRoute(std::move(route), std::move(call), sink);
 }
-
 
 }  // namespace ignite::api

@@ -20,6 +20,9 @@ TEST(InvokeServiceTest, NotRoutedSaysWhetherTheAppIsMissingOrUnpublished) {
   auto unpublished = w.Invoke("idle", "x");
   ASSERT_FALSE(unpublished.ok());
   EXPECT_EQ(unpublished.status().code(), StatusCode::kFailedPrecondition);
+  // The gateway says what is wrong; the API adds the command that fixes it.
+  EXPECT_EQ(unpublished.status().message(),
+            "acme/idle has no published version to invoke; publish one with `dodil ignite draft publish acme/idle`");
 }
 
 TEST(InvokeServiceTest, AnotherOrganizationMayNotInvoke) {

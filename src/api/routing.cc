@@ -25,6 +25,7 @@ Result<gateway::Route> Routing::RouteFor(const std::string& org_id, const std::s
   r.spec.app_id = r.app_id;
   IGNITE_ASSIGN_OR_RETURN(r.spec.layout, builder->Layout(ctx_->deps.blobs->PathFor(artifact_hash)));
   r.spec.start_timeout = options.instance_start_timeout;
+  r.spec.hints = FailureHintsFor(r.app_id);
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   pb::ResourceLimits limits = AppliedLimits(spec, options.default_body_limit_mb);
   r.timeout = std::chrono::seconds(limits.timeout_secs());

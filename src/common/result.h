@@ -1,5 +1,5 @@
 // Result<T>: a T or a non-OK Status (the project's StatusOr). Accessing value() of an error is a bug and
-// aborts.
+// aborts. [[nodiscard]], like Status.
 #pragma once
 
 #include <cstdlib>
@@ -11,7 +11,7 @@
 namespace ignite {
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like absl::StatusOr.
   Result(Status status) : status_(std::move(status)) {  // NOLINT

@@ -38,8 +38,9 @@ int ExitCodeFor(StatusCode code);
 StatusCode StatusCodeFromInt(int value);
 
 // A value type: cheap to copy when OK, carries a human message otherwise. The message should say what went
-// wrong and how to fix it; it is shown to users verbatim.
-class Status {
+// wrong and how to fix it; it is shown to users verbatim. [[nodiscard]]: a dropped Status is a bug (write
+// `(void)` with a comment where ignoring it is the point).
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}

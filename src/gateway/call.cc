@@ -454,9 +454,9 @@ void Call::OnError(beast::error_code ec) {
                                    inst.replica_id, why);
     spdlog::warn("{}: {}", route_->app_id, line);
     if (logs_) logs_->Note(route_->app_id, inst.replica_id, result_.execution_id, line);
-    return Fail(503, fmt::format("the instance {} of {} {} (execution {}); check what it does before calling "
-                                 "ignite.Start, and `dodil ignite app logs {}`",
-                                 inst.replica_id, route_->app_id, why, result_.execution_id, route_->app_id));
+    return Fail(503, instances::WithHint(fmt::format("the instance {} of {} {} (execution {})", inst.replica_id,
+                                          route_->app_id, why, result_.execution_id),
+                              route_->spec.hints.not_ready));
   }
   if (cut_ == Cut::kTimedOut) {
     // The handler is stuck; replace this instance rather than leave it occupied.
@@ -509,18 +509,19 @@ void Call::WaitForExit(int tries) {
                                    result_.execution_id));
     }
     // Not a generic crash: say which limit, and how to raise it. 429 is RESOURCE_EXHAUSTED's HTTP status.
-    return Fail(429, fmt::format("the instance {} of {} ran out of memory: it exceeded its {} MB memory limit and "
-                                 "was killed (execution {}); the next invocation starts a new instance. Raise "
-                                 "the limit with `dodil ignite app update {} --memory <MB>` or a larger --tier",
-                                 lease_->instance().replica_id, route_->app_id, route_->spec.memory_mb,
-                                 result_.execution_id, route_->app_id));
+    return Fail(429, instances::WithHint(fmt::format("the instance {} of {} ran out of memory: it exceeded its {} MB memory "
+                                          "limit and was killed (execution {}); the next invocation starts a new "
+                                          "instance",
+                                          lease_->instance().replica_id, route_->app_id, route_->spec.memory_mb,
+                                          result_.execution_id),
+                              route_->spec.hints.raise_memory));
   }
-  Fail(502, fmt::format(
-      "the instance {} of {} {} before answering (execution {}); the next invocation starts a new instance. "
-      "See `dodil ignite app logs {}` for what it printed",
-      lease_->instance().replica_id, route_->app_id,
-      how.empty() ? "closed the connection (" + error_.message() + ")" : "exited with " + how, result_.execution_id,
-      route_->app_id));
+  Fail(502, instances::WithHint(fmt::format("the instance {} of {} {} before answering (execution {}); the next invocation "
+                                 "starts a new instance",
+                                 lease_->instance().replica_id, route_->app_id,
+                                 how.empty() ? "closed the connection (" + error_.message() + ")" : "exited with " + how,
+                                 result_.execution_id),
+                     route_->spec.hints.logs));
 }
 
 // The call ended with its instance alive: it is no longer a suspect should the instance run out of memory

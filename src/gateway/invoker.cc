@@ -22,9 +22,8 @@ void Invoker::Start(asio::any_io_executor executor, InvokeCall call, std::shared
   auto snapshot = routes_->Get();
   auto it = snapshot->find(call.app_id);
   if (it == snapshot->end()) {
-    Status st = FailedPrecondition(fmt::format(
-        "{} has no published version to invoke; publish one with `dodil ignite draft publish {}`", call.app_id,
-        call.app_id));
+    // The API adds how to publish one (InvokeService::WhyNotRouted).
+    Status st = FailedPrecondition(fmt::format("{} has no published version to invoke", call.app_id));
     asio::post(executor, [sink = std::move(sink), st = std::move(st)] { sink.on_done(st); });
     return;
   }

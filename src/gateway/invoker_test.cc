@@ -67,6 +67,10 @@ class InvokerTest : public ::testing::Test {
     route->spec.app_id = "org/app";
     route->spec.layout = ArtifactLayout::Executable("/bin/true");
     route->spec.memory_mb = 256;
+    // The API writes these (api/app_rules.h); the gateway only appends them.
+    route->spec.hints.logs = "see the app's logs";
+    route->spec.hints.not_ready = "check its start";
+    route->spec.hints.raise_memory = "raise its memory";
     route_ = route;
     UsePool(false);
   }
@@ -364,8 +368,7 @@ TEST_F(InvokerTest, AnInstanceDyingBeforeItsHeadIsAnswered502) {
   ASSERT_TRUE(o->done->ok());
   const InvokeResult& r = o->result();
   std::string want = fmt::format("the instance {} of org/app exited with signal 9 before answering (execution {}); "
-                                 "the next invocation starts a new instance. See `dodil ignite app logs org/app` "
-                                 "for what it printed",
+                                 "the next invocation starts a new instance; see the app's logs",
                                  launcher_.last_replica(), r.execution_id);
   EXPECT_EQ(r.status, 502u);
   EXPECT_EQ(r.error, want);
@@ -429,6 +432,7 @@ TEST_F(InvokerTest, AnOutOfMemoryKillNamesTheLimitWith429) {
   EXPECT_EQ(o->result().status, 429u);
   EXPECT_NE(o->result().error.find("ran out of memory: it exceeded its 256 MB memory limit"), std::string::npos)
       << o->result().error;
+  EXPECT_NE(o->result().error.find("; raise its memory"), std::string::npos) << o->result().error;
 }
 
 // Back-pressure: while the caller holds a piece, the gateway reads nothing more, so the instance blocks on
@@ -521,8 +525,7 @@ TEST_F(InvokerTest, AnInstanceSilentPastItsStartTimeoutIsStoppedWith503) {
   const InvokeResult& r = o->result();
   EXPECT_EQ(r.status, 503u);
   EXPECT_EQ(r.error, fmt::format("the instance {} of org/app did not become ready within 10s of its start "
-                                 "(execution {}); check what it does before calling ignite.Start, and `dodil "
-                                 "ignite app logs org/app`",
+                                 "(execution {}); check its start",
                                  launcher_.last_replica(), r.execution_id));
   EXPECT_EQ(r.duration_ms, 0);
   EXPECT_EQ(manager_->LiveCount(route_->spec.key), 0);

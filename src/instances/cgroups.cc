@@ -450,7 +450,7 @@ Result<std::unique_ptr<Cgroup>> CgroupManager::Create(const std::string& name, c
   }
   if (limits.memory_bytes > 0 && cg->memory_dir_.empty()) {
     // Without a memory controller: RLIMIT_DATA caps private writable mappings (the heap), unlike RLIMIT_AS
-    // it does not count the address space a Go runtime reserves up front.
+    // it does not count the address space a garbage-collected runtime reserves up front.
     cg->rlimits_.emplace_back(RLIMIT_DATA, static_cast<rlim_t>(limits.memory_bytes));
   }
   return cg;

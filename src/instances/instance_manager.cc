@@ -215,11 +215,11 @@ Result<std::shared_ptr<Instance>> InstanceManager::LaunchLocked(const InstanceSp
     auto now = clock_->Now();
     if (now < c->second.next_start) {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(c->second.next_start - now);
-      return Unavailable(fmt::format(
-          "{} keeps crashing on start ({} times in a row, last: {}); the next start is allowed in {}.{}s. Check "
-          "its logs with `dodil ignite app logs {}`",
-          spec.app_id, c->second.consecutive, c->second.last_exit, wait.count() / 1000, (wait.count() % 1000) / 100,
-          spec.app_id));
+      return Unavailable(WithHint(fmt::format("{} keeps crashing on start ({} times in a row, last: {}); the next "
+                                              "start is allowed in {}.{}s",
+                                              spec.app_id, c->second.consecutive, c->second.last_exit,
+                                              wait.count() / 1000, (wait.count() % 1000) / 100),
+                                  spec.hints.logs));
     }
   }
   // Replica ids name the app and are unique per process lifetime, like pod names.

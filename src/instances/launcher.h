@@ -14,6 +14,23 @@
 
 namespace ignite::instances {
 
+// What the platform tells users when an app's instances fail, written by the API (which knows the CLI and
+// the app's name there) when it makes the route; the supervisor, launchers and gateway only append them to
+// their messages, so no user-facing command is spelled below the API. Each is a clause starting in lower
+// case; empty ones are left out.
+struct FailureHints {
+  std::string logs;          // "see `dodil ignite app logs org/app` for what it printed"
+  std::string raise_memory;  // "raise the limit with `dodil ignite app update org/app --memory <MB>` ..."
+  std::string not_ready;     // what to check when an instance never starts serving
+  std::string republish;     // what to do when a version's artifact is gone
+};
+
+// "<message>; <hint>", or the message alone when the hint is empty.
+inline std::string WithHint(std::string message, const std::string& hint) {
+  if (!hint.empty()) message += "; " + hint;
+  return message;
+}
+
 // What to run for one version of one app.
 struct InstanceSpec {
   std::string key;          // Pool key, unique per (app, version): "org/app@3".
@@ -30,6 +47,7 @@ struct InstanceSpec {
   // Resource limits (the app's tier or explicit limits); 0 = none. Enforced by the launcher's cgroups.
   uint32_t memory_mb = 0;
   uint32_t cpu_millicores = 0;
+  FailureHints hints;
 };
 
 // A running instance process. Methods are thread-safe.

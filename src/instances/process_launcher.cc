@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/process.h"
+#include "common/unique_fd.h"
 
 namespace ignite::instances {
 namespace {
@@ -115,7 +116,11 @@ ProcessLauncher::~ProcessLauncher() {
   // The sandbox belongs to the spawn thread's namespaces; let it go there. The thread leaves the group it
   // waits in before that group is removed.
   spawner_.Run([this] {
-    if (next_group_) cgroups_->MoveThread(spawn_tid_, nullptr);
+    if (next_group_) {
+      if (Status st = cgroups_->MoveThread(spawn_tid_, nullptr); !st.ok()) {
+        spdlog::warn("the spawn thread cannot leave the next instance's cgroup: {}", st.message());
+      }
+    }
     next_group_.reset();
     sandbox_.reset();
   });
@@ -140,7 +145,9 @@ void ProcessLauncher::PrepareNextGroup() {
   }
   // The next instance then joins its group itself (paying the migration at its start).
   spdlog::warn("cannot prepare the next instance's cgroup: {}", moved.message());
-  cgroups_->MoveThread(spawn_tid_, nullptr);
+  if (Status back = cgroups_->MoveThread(spawn_tid_, nullptr); !back.ok()) {
+    spdlog::warn("the spawn thread stays in its cgroup: {}", back.message());
+  }
 }
 
 std::string ProcessLauncher::SandboxDescription() const { return sandbox_ ? sandbox_->Describe() : "off"; }
@@ -148,9 +155,9 @@ std::string ProcessLauncher::SandboxDescription() const { return sandbox_ ? sand
 Result<std::unique_ptr<Process>> DispatchingLauncher::Launch(const InstanceSpec& spec, const std::string& replica_id) {
   auto it = launchers_.find(spec.layout.launcher);
   if (it == launchers_.end()) {
-    return FailedPrecondition(fmt::format("{} needs the '{}' launcher, which this ignited does not have; "
-                                          "publish the app again with a supported runtime",
-                                          spec.app_id, spec.layout.launcher));
+    return FailedPrecondition(WithHint(
+        fmt::format("{} needs the '{}' launcher, which this ignited does not have", spec.app_id, spec.layout.launcher),
+        spec.hints.republish));
   }
   return it->second->Launch(spec, replica_id);
 }
@@ -164,13 +171,15 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   // Unsandboxed, the layout runs on the host: its program and working dir are the host paths behind them.
   std::string program = layout.HostPath(layout.argv[0]);
   if (program.empty() || access(program.c_str(), X_OK) != 0) {
-    return FailedPrecondition(fmt::format("artifact {} of {} is missing or not executable; publish the app again",
-                                          program.empty() ? layout.argv[0] : program, spec.app_id));
+    return FailedPrecondition(WithHint(fmt::format("artifact {} of {} is missing or not executable",
+                                                   program.empty() ? layout.argv[0] : program, spec.app_id),
+                                       spec.hints.republish));
   }
   for (const Bind& b : layout.binds) {
     if (access(b.source.c_str(), F_OK) != 0) {
-      return FailedPrecondition(fmt::format("{} of {} (mounted at {}) is missing; publish the app again", b.source,
-                                            spec.app_id, b.target));
+      return FailedPrecondition(WithHint(fmt::format("{} of {} (mounted at {}) is missing", b.source, spec.app_id,
+                                                     b.target),
+                                         spec.hints.republish));
     }
   }
   std::string path = socket_dir_ + "/" + replica_id + ".sock";
@@ -179,29 +188,16 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   if (path.size() >= sizeof(addr.sun_path)) return Internal("instance socket path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   unlink(path.c_str());
-  int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0) return Internal(fmt::format("socket: {}", std::strerror(errno)));
-  if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(lfd, 4096) != 0) {
-    int err = errno;
-    close(lfd);
-    return Internal(fmt::format("cannot bind instance socket {}: {}", path, std::strerror(err)));
+  UniqueFd lfd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!lfd) return Internal(fmt::format("socket: {}", std::strerror(errno)));
+  if (bind(lfd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(lfd.get(), 4096) != 0) {
+    return Internal(fmt::format("cannot bind instance socket {}: {}", path, std::strerror(errno)));
   }
   // stdout, stderr, and the readiness signal (docs/instance-protocol.md), whose read end is non-blocking.
-  int out[2], err[2], ready[2];
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    close(lfd);
-    return Internal("pipe failed");
-  }
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(lfd);
-    close(out[0]);
-    close(out[1]);
-    return Internal("pipe failed");
-  }
-  if (pipe2(ready, O_CLOEXEC) != 0 || fcntl(ready[0], F_SETFL, O_NONBLOCK) != 0) {
-    close(lfd);
-    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
-    return Internal("pipe failed");
+  Pipe out, err, ready;
+  if (!out.Open(O_CLOEXEC) || !err.Open(O_CLOEXEC) || !ready.Open(O_CLOEXEC) ||
+      fcntl(ready.read.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return Internal(fmt::format("pipe failed: {}", std::strerror(errno)));
   }
   ResourceLimits limits;
   limits.memory_bytes = uint64_t{spec.memory_mb} << 20;
@@ -209,13 +205,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   limits.pids = kPidsPerInstance;
   std::unique_ptr<Cgroup> cgroup;
   if (cgroups_ && !place_thread_) {
-    auto made = cgroups_->Create(replica_id, limits);
-    if (!made.ok()) {
-      close(lfd);
-      for (int fd : {out[0], out[1], err[0], err[1], ready[0], ready[1]}) close(fd);
-      return made.status();
-    }
-    cgroup = std::move(*made);
+    IGNITE_ASSIGN_OR_RETURN(cgroup, cgroups_->Create(replica_id, limits));
   }
   std::map<std::string, std::string> env = layout.env;
   for (const auto& [k, v] : spec.env) env[k] = v;
@@ -231,9 +221,9 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     boxed.argv = layout.argv;
     boxed.cwd = layout.working_dir;
     boxed.env = std::move(env);
-    boxed.stdout_fd = out[1];
-    boxed.stderr_fd = err[1];
-    boxed.pass_fds = {lfd, ready[1]};
+    boxed.stdout_fd = out.write.get();
+    boxed.stderr_fd = err.write.get();
+    boxed.pass_fds = {lfd.get(), ready.write.get()};
     // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
     boxed.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
     if (cgroup) {
@@ -246,9 +236,9 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     std::string cwd = layout.HostPath(layout.working_dir);
     plain.cwd = cwd.empty() ? layout.working_dir : cwd;
     plain.env = std::move(env);
-    plain.stdout_fd = out[1];
-    plain.stderr_fd = err[1];
-    plain.pass_fds = {lfd, ready[1]};
+    plain.stdout_fd = out.write.get();
+    plain.stderr_fd = err.write.get();
+    plain.pass_fds = {lfd.get(), ready.write.get()};
   }
   bool born_inside = false;  // the child started in its group (no migration needed)
   Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
@@ -292,20 +282,17 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   }
   // The child holds its own copies now. Closing ours means connections fail fast once the instance dies
   // instead of queueing on a socket nobody will ever accept from.
-  close(lfd);
-  close(out[1]);
-  close(err[1]);
-  close(ready[1]);
+  lfd.reset();
+  out.write.reset();
+  err.write.reset();
+  ready.write.reset();
   if (!pid.ok()) {
-    close(out[0]);
-    close(err[0]);
-    close(ready[0]);
     unlink(path.c_str());
     return pid.status();
   }
-  logs_->Add(out[0], spec.app_id, replica_id, "stdout");
-  logs_->Add(err[0], spec.app_id, replica_id, "stderr");
-  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup), ready[0]));
+  logs_->Add(out.read.release(), spec.app_id, replica_id, "stdout");
+  logs_->Add(err.read.release(), spec.app_id, replica_id, "stderr");
+  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup), ready.read.release()));
 }
 
 }  // namespace ignite::instances

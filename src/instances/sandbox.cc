@@ -205,7 +205,7 @@ Status BuildSkeleton(const std::string& root, bool has_network) {
                                    "root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n",
                                    0644));
   IGNITE_RETURN_IF_ERROR(WriteFile(root + "/etc/group", "root:x:0:\nnogroup:x:65534:\n", 0644));
-  // Handlers that call HTTPS services need the CA bundle (Go and most runtimes look here first).
+  // Handlers that call HTTPS services need the CA bundle (most language runtimes look here first).
   std::string certs = ReadFileOrEmpty("/etc/ssl/certs/ca-certificates.crt");
   IGNITE_RETURN_IF_ERROR(WriteFile(root + "/etc/ssl/certs/ca-certificates.crt", certs, 0644));
   return Sys(mount(nullptr, root.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID, nullptr),

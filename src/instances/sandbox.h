@@ -3,7 +3,7 @@
 // What an instance gets (docs/security.md has the threat model):
 // - its own PID, mount, IPC and UTS namespaces, created by the clone() that starts it;
 // - a read-only root holding only its artifact's layout binds (common/artifact_layout.h; an executable at
-//   /app/handler for Go), a small /etc (hosts, resolv.conf, passwd,
+//   /app/handler for a single-executable code path), a small /etc (hosts, resolv.conf, passwd,
 //   group, CA certificates), /dev/{null,zero,full,random,urandom}, its own /proc, and a private size-limited
 //   tmpfs on /tmp; nothing of the host (no data dir, database, other artifacts or sockets);
 // - the sandbox network namespace, shared by all instances of this daemon: loopback plus a user-mode route
@@ -16,7 +16,7 @@
 // floor for a whole cold start. So the costly parts are made once: the spawning thread moves itself into a
 // private mount namespace (where the skeleton root is a tmpfs mounted once) and into the sandbox network
 // namespace; each instance is then cloned from that thread with only the cheap namespaces, and its root is
-// the skeleton plus its layout's binds (one for Go), /tmp and /proc, and a pivot_root.
+// the skeleton plus its layout's binds (one for a single executable), /tmp and /proc, and a pivot_root.
 //
 // Threading: Prepare and Spawn must run on the same long-lived thread (the launcher's SpawnThread), because
 // namespaces belong to threads and the prepared ones are that thread's. Describe is thread-safe.
