@@ -309,7 +309,7 @@ void RegisterAsyncRoutes(http::Router* router, AsyncInvoker* invoker, Authentica
           r.stream = watch->body;
           watch->respond(std::move(r));
         }
-        bool open = watch->body->Push("{\"result\":" + MessageToJson(e) + "}\n");
+        bool open = watch->body->Push(ResultFrame(e));
         if (IsTerminalExecutionStatus(e.status())) watch->body->Close();
         return open;
       };

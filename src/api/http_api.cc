@@ -155,7 +155,7 @@ void HttpApi::Follow(const char* name, std::shared_ptr<http::Request> req, http:
         r.stream = body;
         respond(std::move(r));
       }
-      if (item) return body->Push("{\"result\":" + MessageToJson(*item) + "}\n");
+      if (item) return body->Push(ResultFrame(*item));
       if (++idle_ticks % 15 == 0) return body->Push("\n");
       return !body->aborted();
     };
@@ -187,7 +187,7 @@ void HttpApi::StreamCompileLogs(std::shared_ptr<http::Request> req, http::Respon
         r.stream = body;
         respond(std::move(r));
       }
-      return body->Push("{\"result\":" + MessageToJson(e) + "}\n");
+      return body->Push(ResultFrame(e));
     };
     auto run = [&]() -> Status {
       IGNITE_ASSIGN_OR_RETURN(Principal p, auth_->Authenticate(req->Header("authorization")));

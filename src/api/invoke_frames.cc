@@ -15,7 +15,7 @@ namespace ignite::api {
 namespace pb = ::dodil::ignite::v1;
 namespace {
 
-std::string Frame(const pb::InvokeResponse& frame) { return "{\"result\":" + MessageToJson(frame) + "}\n"; }
+std::string Frame(const pb::InvokeResponse& frame) { return ResultFrame(frame); }
 
 // Printable ASCII that no JSON printer escapes: such strings are copied between quotes as they are.
 bool Plain(std::string_view s) {
@@ -109,6 +109,8 @@ std::string TrailerFrame(const gateway::InvokeResult& r) {
   out += "}}}\n";
   return out;
 }
+
+std::string ResultFrame(const google::protobuf::Message& item) { return "{\"result\":" + MessageToJson(item) + "}\n"; }
 
 std::string ErrorFrame(const Status& status) {
   return fmt::format("{{\"error\":{}}}\n", http::ErrorResponse(status).body);

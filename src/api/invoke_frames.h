@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/message.h>
+
 #include "common/status.h"
 #include "gateway/invoker.h"
 
@@ -18,6 +20,8 @@ namespace ignite::api {
 
 inline constexpr char kNdjsonContentType[] = "application/x-ndjson";
 
+// {"result": <message in the protobuf JSON mapping>}\n: one item of a stream.
+std::string ResultFrame(const google::protobuf::Message& item);
 // {"error": {"code": ..., "message": ...}}\n: the stream's last line when it fails after its head.
 std::string ErrorFrame(const Status& status);
 
