@@ -223,15 +223,18 @@ Result<store::BuildRecord> DraftService::AwaitBuild(const BuildRef& ref) {
   return rec;
 }
 
-Result<store::BuildRecord> DraftService::BuildDraft(const Principal& p, const std::string& app) {
+Result<DraftService::BuiltDraft> DraftService::BuildDraft(const Principal& p, const std::string& app) {
   IGNITE_ASSIGN_OR_RETURN(auto draft, ctx_->deps.store->GetDraft(p.org_id, app));
   if (!draft) {
     return FailedPrecondition(fmt::format("{}/{} has no draft; save code first with "
                                           "`dodil ignite draft save {}:{} --code <dir>`",
                                           p.org_name, app, p.org_name, app));
   }
+  // The build is of this draft's code (StartBuild builds or reuses only a build of its code hash), so the
+  // draft read here names its code path even when the draft is saved again meanwhile.
   IGNITE_ASSIGN_OR_RETURN(auto ref, StartBuild(p, app, *draft));
-  return AwaitBuild(ref);
+  IGNITE_ASSIGN_OR_RETURN(auto build, AwaitBuild(ref));
+  return BuiltDraft{std::move(build), draft->runtime};
 }
 
 Result<store::BuildRecord> DraftService::LoadBuild(const Principal& p, const std::string& deploy_id) {

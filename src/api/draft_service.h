@@ -33,9 +33,13 @@ class DraftService {
   Result<pb::GetBuildLogResponse> GetBuildLog(const Principal& p, const pb::GetBuildLogRequest& req);
 
   // The successful build of the app's draft: reused when one of exactly that code succeeded, else started
-  // (or joined, when under way) and waited for. FailedPrecondition when there is no draft or the build
-  // failed (with its error).
-  Result<store::BuildRecord> BuildDraft(const Principal& p, const std::string& app);
+  // (or joined, when under way) and waited for. FailedPrecondition when there is no draft; the build's own
+  // error when it failed.
+  struct BuiltDraft {
+    store::BuildRecord build;
+    std::string runtime;  // the draft's serialized pb::Runtime: the code path that built `build`
+  };
+  Result<BuiltDraft> BuildDraft(const Principal& p, const std::string& app);
 
  private:
   struct BuildRef {

@@ -47,8 +47,8 @@ TEST(DraftServiceTest, CompileBuildsOnceAndTheLogIsKept) {
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   auto built = w.service->BuildDraft(w.admin, "app");
   ASSERT_TRUE(built.ok()) << built.status().ToString();
-  EXPECT_EQ(built->id, started->deploy_id());
-  EXPECT_EQ(built->sdk_version, "toy-sdk 1");
+  EXPECT_EQ(built->build.id, started->deploy_id());
+  EXPECT_EQ(built->build.sdk_version, "toy-sdk 1");
   // The same code again: the finished build is reused.
   auto again = w.service->CompileDraft(w.admin, compile);
   ASSERT_TRUE(again.ok());

@@ -62,13 +62,13 @@ Result<gateway::InvokeResult> InvokeService::TestDraft(const Principal& p, const
   IGNITE_RETURN_IF_ERROR(CheckPayload(rec.spec, call.payload));
   call.check_input = false;
   call.count = false;
-  IGNITE_ASSIGN_OR_RETURN(auto build, drafts_->BuildDraft(p, app));
+  IGNITE_ASSIGN_OR_RETURN(auto built, drafts_->BuildDraft(p, app));
+  const store::BuildRecord& build = built.build;
   // Draft instances are keyed by artifact, so re-testing the same code reuses a warm instance and testing
   // new code retires the previous draft instance.
   std::string key = fmt::format("{}/{}@draft-{}", org, app, build.artifact_hash.substr(0, 16));
-  IGNITE_ASSIGN_OR_RETURN(auto draft, ctx_->deps.store->GetDraft(p.org_id, app));
-  std::string runtime = draft && draft->code_hash == build.code_hash ? draft->runtime : pb::Runtime().SerializeAsString();
-  IGNITE_ASSIGN_OR_RETURN(auto route, routing_->RouteFor(p.org_id, org, rec, key, build.artifact_hash, runtime, 0));
+  IGNITE_ASSIGN_OR_RETURN(auto route,
+                          routing_->RouteFor(p.org_id, org, rec, key, build.artifact_hash, built.runtime, 0));
   routing_->SetDraftKey(org + "/" + app, key);
   call.app_id = org + "/" + app;
   return ctx_->deps.invoker->InvokeRoute(std::move(route), std::move(call), sink);

@@ -9,15 +9,15 @@ namespace ignite::api {
 
 Result<pb::PublishDraftResponse> VersionService::PublishDraft(const Principal& p, const pb::PublishDraftRequest& req) {
   IGNITE_ASSIGN_OR_RETURN(auto app, ctx_->LoadApp(p, req.organization_name(), req.app_name()));
-  IGNITE_ASSIGN_OR_RETURN(auto build, drafts_->BuildDraft(p, app.name));
-  IGNITE_ASSIGN_OR_RETURN(auto draft, ctx_->deps.store->GetDraft(p.org_id, app.name));
+  IGNITE_ASSIGN_OR_RETURN(auto built, drafts_->BuildDraft(p, app.name));
+  const store::BuildRecord& build = built.build;
   store::VersionRecord v;
   v.code_hash = build.code_hash;
   v.artifact_hash = build.artifact_hash;
   v.artifact_size = build.artifact_size;
   v.build_id = build.id;
   v.spec = app.spec;
-  v.runtime = draft && draft->code_hash == build.code_hash ? draft->runtime : pb::Runtime().SerializeAsString();
+  v.runtime = built.runtime;
   v.created_at_ms = ctx_->deps.clock->NowUnixMs();
   IGNITE_ASSIGN_OR_RETURN(uint32_t number, ctx_->deps.store->PublishVersion(p.org_id, app.name, v));
   v.version = number;
