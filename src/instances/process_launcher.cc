@@ -176,7 +176,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
                                        spec.hints.republish));
   }
   for (const Bind& b : layout.binds) {
-    if (access(b.source.c_str(), F_OK) != 0) {
+    if (b.source != program && access(b.source.c_str(), F_OK) != 0) {  // the program's was checked above
       return FailedPrecondition(WithHint(fmt::format("{} of {} (mounted at {}) is missing", b.source, spec.app_id,
                                                      b.target),
                                          spec.hints.republish));
