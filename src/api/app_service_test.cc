@@ -56,8 +56,7 @@ TEST(AppServiceTest, AnInvalidConfigIsRefusedAndTheStoredOneKept) {
 TEST(AppServiceTest, UpdatingAPublishedAppReroutesItWithoutRestartingIt) {
   ServiceWorld w;
   w.CreateApp("app");
-  ASSERT_TRUE(w.Save("app", "toy:a").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:a").ok());
   ASSERT_TRUE(w.Invoke("app", "1").ok());
   pb::UpdateAppConfigRequest req;
   req.set_organization_name("acme");
@@ -77,8 +76,7 @@ TEST(AppServiceTest, UpdatingAPublishedAppReroutesItWithoutRestartingIt) {
 TEST(AppServiceTest, DeleteStopsRoutingAndAnotherOrgCannotSeeTheApp) {
   ServiceWorld w;
   w.CreateApp("app");
-  ASSERT_TRUE(w.Save("app", "toy:a").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:a").ok());
   pb::GetAppRequest get;
   get.set_organization_name("acme");
   get.set_app_name("app");

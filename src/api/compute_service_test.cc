@@ -47,7 +47,6 @@ TEST(ComputeServiceSeamTest, AToyCodePathGoesThroughSaveBuildPublishAndInvoke) {
 }
 
 TEST(ComputeServiceSeamTest, ALayoutWhoseLauncherIsMissingIsAClearError) {
-  ServiceWorld w;
   instances::DispatchingLauncher empty;
   instances::InstanceSpec spec;
   spec.app_id = "acme/x";

@@ -28,8 +28,7 @@ TEST(InvokeServiceTest, NotRoutedSaysWhetherTheAppIsMissingOrUnpublished) {
 TEST(InvokeServiceTest, AnotherOrganizationMayNotInvoke) {
   ServiceWorld w;
   w.CreateApp("app");
-  ASSERT_TRUE(w.Save("app", "toy:a").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:a").ok());
   auto denied = w.Invoke("app", "x", &w.stranger);
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
@@ -62,10 +61,8 @@ TEST(InvokeServiceTest, TestDraftRunsUnpublishedCodeAndReusesItsInstance) {
 TEST(InvokeServiceTest, TestAppVersionRunsAnInactiveVersion) {
   ServiceWorld w;
   w.CreateApp("app");
-  ASSERT_TRUE(w.Save("app", "toy:one").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
-  ASSERT_TRUE(w.Save("app", "toy:two").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:one").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:two").ok());
   gateway::InvokeCall call;
   call.payload = "v";
   auto tested = w.service->TestAppVersion(w.admin, "acme", "app", 1, call);

@@ -13,8 +13,7 @@ using ::testing::HasSubstr;
 TEST(ObserveServiceTest, BuildAndPublishLeaveEvents) {
   ServiceWorld w;
   w.CreateApp("app");
-  ASSERT_TRUE(w.Save("app", "toy:a").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:a").ok());
   pb::GetAppEventsRequest req;
   req.set_organization_name("acme");
   req.set_app_name("app");

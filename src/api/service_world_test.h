@@ -79,6 +79,11 @@ struct ServiceWorld {
     req.set_app_name(app);
     return service->PublishDraft(admin, req);
   }
+  // Saves `code` as the draft of `app` and publishes it (the app must exist): the next version.
+  Result<pb::PublishDraftResponse> Ship(const std::string& app, const std::string& code) {
+    IGNITE_RETURN_IF_ERROR(Save(app, code).status());
+    return Publish(app);
+  }
   Result<gateway::InvokeResult> Invoke(const std::string& app, const std::string& payload,
                                        const Principal* who = nullptr) {
     gateway::InvokeCall call;

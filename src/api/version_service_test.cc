@@ -35,10 +35,8 @@ TEST(VersionServiceTest, PublishNumbersVersionsAndRoutesTheNewest) {
 TEST(VersionServiceTest, RollbackRoutesTheOlderVersion) {
   ServiceWorld w;
   w.CreateApp("app");
-  ASSERT_TRUE(w.Save("app", "toy:one").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
-  ASSERT_TRUE(w.Save("app", "toy:two").ok());
-  ASSERT_TRUE(w.Publish("app").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:one").ok());
+  ASSERT_TRUE(w.Ship("app", "toy:two").ok());
   pb::RollbackAppRequest req;
   req.set_organization_name("acme");
   req.set_app_name("app");
