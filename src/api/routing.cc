@@ -57,6 +57,7 @@ Status Routing::Route(const std::string& org_id, const std::string& org_name, co
   std::string old = ctx_->deps.routes->Set(std::move(route));
   if (!old.empty() && old != key) ctx_->deps.instances->Retire(old);
   ctx_->deps.instances->SetReserved(spec);
+  ctx_->deps.instances->Prewarm(spec);
   return OkStatus();
 }
 

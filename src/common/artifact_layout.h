@@ -62,6 +62,21 @@ struct ArtifactLayout {
     }
     return "";
   }
+  // `value` with each ':'-separated absolute path that a bind holds replaced by its HostPath (argv
+  // elements and environment values, for running the layout without a mount namespace).
+  std::string HostPaths(const std::string& value) const {
+    std::string out;
+    size_t start = 0;
+    for (;;) {
+      size_t colon = value.find(':', start);
+      std::string part = value.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      std::string host = part.empty() || part[0] != '/' ? "" : HostPath(part);
+      out += host.empty() ? part : host;
+      if (colon == std::string::npos) return out;
+      out += ':';
+      start = colon + 1;
+    }
+  }
 };
 
 }  // namespace ignite

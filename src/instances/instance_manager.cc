@@ -30,9 +30,17 @@ InstanceManager::InstanceManager(Launcher* launcher, const Clock* clock, std::ch
     warmer_ = std::thread([this, reap_every] {
       std::unique_lock<std::mutex> l(mu_);
       while (!stopping_) {
-        wake_warmer_.wait_for(l, reap_every * 5);
+        wake_warmer_.wait_for(l, reap_every * 5, [this] { return stopping_ || warm_wanted_; });
         if (stopping_) break;
+        warm_wanted_ = false;
+        std::vector<InstanceSpec> prepare;
+        prepare.swap(to_prepare_);
         l.unlock();
+        for (const auto& spec : prepare) {
+          // Ahead of the first call; a failure shows (and is retried) when that call launches.
+          Status prepared = launcher_->Prepare(spec);
+          (void)prepared;
+        }
         WarmReserved();
         l.lock();
       }
@@ -159,6 +167,9 @@ Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec) {
 }
 
 Result<Lease> InstanceManager::Acquire(const InstanceSpec& spec, std::chrono::steady_clock::time_point deadline) {
+  // What a cold start needs beyond a process start (a zygote) is made here, outside mu_, so a slow one holds
+  // up only this key's callers.
+  IGNITE_RETURN_IF_ERROR(launcher_->Prepare(spec));
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
     auto& pool = pools_[spec.key];
@@ -247,6 +258,15 @@ int InstanceManager::ReservedFor(const std::string& key) const {
   return it == reserved_.end() ? 0 : std::min(it->second.reserved, std::max(1, it->second.max_replicas));
 }
 
+void InstanceManager::Prewarm(const InstanceSpec& spec) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    to_prepare_.push_back(spec);
+    warm_wanted_ = true;
+  }
+  wake_warmer_.notify_all();
+}
+
 void InstanceManager::SetReserved(const InstanceSpec& spec) {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -255,6 +275,7 @@ void InstanceManager::SetReserved(const InstanceSpec& spec) {
       return;
     }
     reserved_[spec.key] = spec;
+    warm_wanted_ = true;
   }
   wake_warmer_.notify_all();
 }
@@ -262,6 +283,16 @@ void InstanceManager::SetReserved(const InstanceSpec& spec) {
 int InstanceManager::WarmReserved() {
   std::vector<std::shared_ptr<Instance>> started;
   std::vector<InstanceSpec> specs;
+  std::vector<InstanceSpec> reserved;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [key, spec] : reserved_) reserved.push_back(spec);
+  }
+  for (const auto& spec : reserved) {
+    // A failure shows when the launch below fails the same way (and counts towards the back-off there).
+    Status prepared = launcher_->Prepare(spec);
+    (void)prepared;
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [key, spec] : reserved_) {
@@ -393,6 +424,7 @@ void InstanceManager::RetireInstance(Instance& instance) {
 }
 
 void InstanceManager::Retire(const std::string& key) {
+  launcher_->Retire(key);
   std::vector<std::shared_ptr<Instance>> idle;
   {
     std::lock_guard<std::mutex> l(mu_);

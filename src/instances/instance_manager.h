@@ -173,6 +173,9 @@ class InstanceManager {
   // stopped and counts as a crash on start), exempt from idle reaping, and replaced when they die.
   // spec.reserved == 0 forgets the key; so does Retire(spec.key).
   void SetReserved(const InstanceSpec& spec);
+  // Has the launcher prepare what instances of `spec` need (Launcher::Prepare: a zygote) on the warmer
+  // thread, ahead of the first call, so that call is a plain cold start. Returns at once.
+  void Prewarm(const InstanceSpec& spec);
   // Starts the reserved instances that are missing (respecting the crash-loop back-off) and probes them;
   // blocks while probing. Returns how many became ready.
   int WarmReserved();
@@ -215,6 +218,8 @@ class InstanceManager {
   std::condition_variable stop_reaper_;
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;
+  std::vector<InstanceSpec> to_prepare_;  // guarded by mu_: Prewarm's specs, for the warmer thread
+  bool warm_wanted_ = false;              // guarded by mu_: SetReserved or Prewarm asked the warmer to run
   std::thread warmer_;
   ReadinessProbe probe_;
   std::condition_variable wake_warmer_;

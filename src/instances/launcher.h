@@ -75,6 +75,17 @@ class Launcher {
   // Starts an instance of spec.layout. Errors: Internal when the socket or process cannot be created,
   // FailedPrecondition when the artifact is missing or the layout is not one this launcher runs.
   virtual Result<std::unique_ptr<Process>> Launch(const InstanceSpec& spec, const std::string& replica_id) = 0;
+  // Makes ready what Launch of `spec` needs beyond one process start (a zygote), so that Launch, which the
+  // supervisor calls under its lock, stays short. May block (seconds); called without locks, before a cold
+  // start. Errors: those Launch would return for the same reason. The default has nothing to prepare.
+  virtual Status Prepare(const InstanceSpec& spec) {
+    (void)spec;
+    return OkStatus();
+  }
+  // `key` (an InstanceSpec::key) no longer gets new instances: a launcher that keeps something per key (a
+  // zygote) lets it go once the instances it started are gone. Instances already running are not touched.
+  // Thread-safe; the default keeps nothing.
+  virtual void Retire(const std::string& key) { (void)key; }
 };
 
 // Hands each spec to the launcher registered under its layout's launcher key, so launchers for different
@@ -84,6 +95,15 @@ class DispatchingLauncher : public Launcher {
  public:
   void Register(std::string key, Launcher* launcher) { launchers_[std::move(key)] = launcher; }
   Result<std::unique_ptr<Process>> Launch(const InstanceSpec& spec, const std::string& replica_id) override;
+  // The launcher of spec's layout prepares (nothing when there is none: Launch reports that).
+  Status Prepare(const InstanceSpec& spec) override {
+    auto it = launchers_.find(spec.layout.launcher);
+    return it == launchers_.end() ? OkStatus() : it->second->Prepare(spec);
+  }
+  // Tells every registered launcher.
+  void Retire(const std::string& key) override {
+    for (auto& [name, launcher] : launchers_) launcher->Retire(key);
+  }
 
  private:
   std::map<std::string, Launcher*, std::less<>> launchers_;

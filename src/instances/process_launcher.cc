@@ -20,6 +20,7 @@
 
 #include "common/process.h"
 #include "common/unique_fd.h"
+#include "instances/instance_socket.h"
 
 namespace ignite::instances {
 namespace {
@@ -36,7 +37,7 @@ class SpawnedProcess : public Process {
       : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)), ready_fd_(ready_fd) {}
   ~SpawnedProcess() override {
     Stop(0);
-    unlink(socket_path_.c_str());
+    if (!socket_path_.empty()) unlink(socket_path_.c_str());
     if (ready_fd_ >= 0) close(ready_fd_);
   }
   bool Ready() override {
@@ -163,6 +164,17 @@ Result<std::unique_ptr<Process>> DispatchingLauncher::Launch(const InstanceSpec&
 }
 
 Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spec, const std::string& replica_id) {
+  return Start(spec, replica_id, -1);
+}
+
+Result<std::unique_ptr<Process>> ProcessLauncher::LaunchZygote(const InstanceSpec& spec, const std::string& replica_id,
+                                                               int control_fd) {
+  if (control_fd < 0) return Internal("LaunchZygote needs a control socket");
+  return Start(spec, replica_id, control_fd);
+}
+
+Result<std::unique_ptr<Process>> ProcessLauncher::Start(const InstanceSpec& spec, const std::string& replica_id,
+                                                        int control_fd) {
   const ArtifactLayout& layout = spec.layout;
   if (layout.listen != Listen::kInheritedSocket || layout.argv.empty()) {
     return FailedPrecondition(fmt::format("{}: the process launcher runs layouts with a program and an inherited "
@@ -182,17 +194,14 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
                                          spec.hints.republish));
     }
   }
-  std::string path = socket_dir_ + "/" + replica_id + ".sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) return Internal("instance socket path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  unlink(path.c_str());
-  UniqueFd lfd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!lfd) return Internal(fmt::format("socket: {}", std::strerror(errno)));
-  if (bind(lfd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(lfd.get(), 4096) != 0) {
-    return Internal(fmt::format("cannot bind instance socket {}: {}", path, std::strerror(errno)));
+  // A zygote gets its control socket as descriptor 3; every other instance its listening socket.
+  std::string path;
+  UniqueFd lfd;
+  if (control_fd < 0) {
+    path = socket_dir_ + "/" + replica_id + ".sock";
+    IGNITE_ASSIGN_OR_RETURN(lfd, BindInstanceSocket(path));
   }
+  const int fd3 = control_fd < 0 ? lfd.get() : control_fd;
   // stdout, stderr, and the readiness signal (docs/instance-protocol.md), whose read end is non-blocking.
   Pipe out, err, ready;
   if (!out.Open(O_CLOEXEC) || !err.Open(O_CLOEXEC) || !ready.Open(O_CLOEXEC) ||
@@ -209,7 +218,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   }
   std::map<std::string, std::string> env = layout.env;
   for (const auto& [k, v] : spec.env) env[k] = v;
-  env["IGNITE_LISTEN_FD"] = "3";
+  env[control_fd < 0 ? "IGNITE_LISTEN_FD" : "IGNITE_ZYGOTE_FD"] = "3";
   env["IGNITE_READY_FD"] = "4";
   env["IGNITE_REPLICA_ID"] = replica_id;
   env["IGNITE_FUNCTION_ID"] = spec.app_id;
@@ -223,7 +232,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
     boxed.env = std::move(env);
     boxed.stdout_fd = out.write.get();
     boxed.stderr_fd = err.write.get();
-    boxed.pass_fds = {lfd.get(), ready.write.get()};
+    boxed.pass_fds = {fd3, ready.write.get()};
     // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
     boxed.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
     if (cgroup) {
@@ -231,14 +240,17 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
       boxed.rlimits = cgroup->rlimits();
     }
   } else {
+    // Without a mount namespace the paths the layout names inside the instance are the host's behind them.
     plain.argv = layout.argv;
+    for (auto& a : plain.argv) a = layout.HostPaths(a);
     plain.argv[0] = program;
     std::string cwd = layout.HostPath(layout.working_dir);
     plain.cwd = cwd.empty() ? layout.working_dir : cwd;
+    for (auto& [k, v] : env) v = layout.HostPaths(v);
     plain.env = std::move(env);
     plain.stdout_fd = out.write.get();
     plain.stderr_fd = err.write.get();
-    plain.pass_fds = {lfd.get(), ready.write.get()};
+    plain.pass_fds = {fd3, ready.write.get()};
   }
   bool born_inside = false;  // the child started in its group (no migration needed)
   Result<pid_t> pid = spawner_.Run([&]() -> Result<pid_t> {
@@ -287,7 +299,7 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Launch(const InstanceSpec& spe
   err.write.reset();
   ready.write.reset();
   if (!pid.ok()) {
-    unlink(path.c_str());
+    if (!path.empty()) unlink(path.c_str());
     return pid.status();
   }
   logs_->Add(out.read.release(), spec.app_id, replica_id, "stdout");

@@ -31,10 +31,19 @@ class ProcessLauncher : public Launcher {
   // The sandbox in use, or "off", for the start-up log and HealthCheck.
   std::string SandboxDescription() const;
   Result<std::unique_ptr<Process>> Launch(const InstanceSpec& spec, const std::string& replica_id) override;
+  // Starts spec.layout's program like Launch, in the same sandbox and with a cgroup of its own carrying the
+  // spec's limits, but with `control_fd` as descriptor 3 (IGNITE_ZYGOTE_FD=3) instead of a listening socket:
+  // a zygote, which forks instances itself (instances/zygote_launcher.h). The Process has an empty
+  // socket_path; its readiness signal says the zygote is ready to fork. The caller keeps `control_fd`.
+  Result<std::unique_ptr<Process>> LaunchZygote(const InstanceSpec& spec, const std::string& replica_id,
+                                                int control_fd);
 
   static constexpr uint32_t kPidsPerInstance = 256;  // processes and threads; a fork bomb stops here
 
  private:
+  // Launch (control_fd < 0) and LaunchZygote.
+  Result<std::unique_ptr<Process>> Start(const InstanceSpec& spec, const std::string& replica_id, int control_fd);
+
   std::string socket_dir_;
   LogCollector* logs_;
   CgroupManager* cgroups_;
