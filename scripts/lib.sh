@@ -15,6 +15,7 @@ DEB_PACKAGES=(
   libseccomp-dev slirp4netns bubblewrap
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pip
+  python3.11  # the Python code path's interpreter (docs/runtimes/python.md); pip comes from python3-pip
 )
 
 install_missing() {

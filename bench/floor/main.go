@@ -1,7 +1,8 @@
 // floor: helper of bench/cold_start.sh.
 //
-//	floor spawn -bin PATH [-n 200] [-warmup 5] [-payload JSON]
-//	    The bare floor of a cold start: per iteration, bind a Unix listening socket, spawn PATH with it as
+//	floor spawn -bin PATH [-n 200] [-warmup 5] [-payload JSON] [-dir DIR] [-env K=V]... [-- ARGS...]
+//	    The bare floor of a cold start: per iteration, bind a Unix listening socket, spawn PATH (with ARGS,
+//	    in DIR, with the extra environment, e.g. an interpreter and its script) with it as
 //	    fd 3 (IGNITE_LISTEN_FD=3, like ignited does), immediately send `POST /` with the payload over the
 //	    socket (the request waits in the kernel backlog until the program accepts), and time spawn -> the
 //	    complete HTTP 200 answer; then SIGKILL the process and reap it.
@@ -66,7 +67,11 @@ func spawnMain(args []string) error {
 	payload := fs.String("payload", `{"name":"bench"}`, "request body")
 	samplesOut := fs.String("samples", "", "write every sample (ms) to this file")
 	gap := fs.Duration("gap", 0, "idle pause before each iteration (a platform cold start always follows one)")
+	dir0 := fs.String("dir", "/", "working directory of the spawned program")
+	var extraEnv envList
+	fs.Var(&extraEnv, "env", "extra environment variable K=V (repeatable)")
 	fs.Parse(args)
+	prog := spawnProgram{bin: *bin, args: fs.Args(), dir: *dir0, env: extraEnv}
 	if *bin == "" {
 		return fmt.Errorf("-bin is required")
 	}
@@ -83,7 +88,7 @@ func spawnMain(args []string) error {
 		if *gap > 0 {
 			time.Sleep(*gap)
 		}
-		d, err := spawnOnce(*bin, filepath.Join(dir, fmt.Sprintf("i%d.sock", i)), []byte(req))
+		d, err := spawnOnce(prog, filepath.Join(dir, fmt.Sprintf("i%d.sock", i)), []byte(req))
 		if err != nil {
 			return fmt.Errorf("iteration %d: %w", i, err)
 		}
@@ -95,7 +100,21 @@ func spawnMain(args []string) error {
 	return writeSamples(*samplesOut, samples)
 }
 
-func spawnOnce(bin, sockPath string, req []byte) (time.Duration, error) {
+// envList collects repeated -env flags.
+type envList []string
+
+func (e *envList) String() string     { return strings.Join(*e, " ") }
+func (e *envList) Set(v string) error { *e = append(*e, v); return nil }
+
+// spawnProgram is what spawn starts each iteration.
+type spawnProgram struct {
+	bin  string
+	args []string
+	dir  string
+	env  []string
+}
+
+func spawnOnce(p spawnProgram, sockPath string, req []byte) (time.Duration, error) {
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
 	if err != nil {
 		return 0, err
@@ -106,11 +125,11 @@ func spawnOnce(bin, sockPath string, req []byte) (time.Duration, error) {
 		return 0, err
 	}
 	defer lf.Close()
-	cmd := exec.Command(bin)
+	cmd := exec.Command(p.bin, p.args...)
 	cmd.ExtraFiles = []*os.File{lf} // fd 3
-	cmd.Env = []string{"IGNITE_LISTEN_FD=3", "IGNITE_REPLICA_ID=floor-1", "IGNITE_FUNCTION_ID=org/floor",
-		"PATH=/usr/local/bin:/usr/bin:/bin"}
-	cmd.Dir = "/"
+	cmd.Env = append([]string{"IGNITE_LISTEN_FD=3", "IGNITE_REPLICA_ID=floor-1", "IGNITE_FUNCTION_ID=org/floor",
+		"PATH=/usr/local/bin:/usr/bin:/bin"}, p.env...)
+	cmd.Dir = p.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 
 	start := time.Now()

@@ -27,6 +27,18 @@ Result<pb::SaveDraftResponse> DraftService::SaveDraft(const Principal& p, const 
   const auto& src = req.code().compile();
   pb::Runtime runtime = src.runtime();
   std::string key = CodePathKey(runtime);
+  if (key.empty() && ctx_->options.builders && !src.source_code().empty()) {
+    // No runtime named: the code path whose files the code has at its root (handler.py, go.mod, ...).
+    auto files = archive::Inspect(src.source_code(), src.file_name(), "", ctx_->options.limits);
+    if (files.ok()) {
+      std::vector<std::string> root;
+      for (const auto& f : *files) {
+        if (f.path.find('/') == std::string::npos) root.push_back(f.path);
+      }
+      key = ctx_->options.builders->Detect(root);
+      if (!key.empty()) SetCodePath(key, &runtime);
+    }  // a bad archive is reported by the builder's Check below
+  }
   const build::Builder* builder = ctx_->options.builders ? ctx_->options.builders->Find(key) : nullptr;
   if (!builder) {
     std::string known = KnownCodePaths(ctx_->options.builders);
@@ -62,15 +74,19 @@ Result<pb::SaveDraftResponse> DraftService::SaveDraft(const Principal& p, const 
     d.created_at_ms = previous->created_at_ms;
   }
   IGNITE_RETURN_IF_ERROR(ctx_->deps.store->PutDraft(p.org_id, app.name, d));
-  if (!req.input_schema().empty() || !req.output_schema().empty()) {
-    pb::AppMeta spec;
-    spec.ParseFromString(app.spec);
+  pb::AppMeta stored;
+  stored.ParseFromString(app.spec);
+  // The app's runtime is the one of its saved code (reference 2.6); app create's flag was only a note.
+  bool new_runtime = stored.runtime().SerializeAsString() != runtime.SerializeAsString();
+  if (new_runtime || !req.input_schema().empty() || !req.output_schema().empty()) {
+    pb::AppMeta spec = stored;
+    *spec.mutable_runtime() = runtime;
     if (!req.input_schema().empty()) spec.set_input_schema(req.input_schema());
     if (!req.output_schema().empty()) spec.set_output_schema(req.output_schema());
     app.spec = spec.SerializeAsString();
     app.updated_at_ms = now;
     IGNITE_RETURN_IF_ERROR(ctx_->deps.store->UpdateAppSpec(p.org_id, app.name, app.spec, now));
-    if (app.active_version > 0) {
+    if (app.active_version > 0 && (!req.input_schema().empty() || !req.output_schema().empty())) {
       // The schemas are app config: the serving route checks payloads against the new input schema at once.
       IGNITE_ASSIGN_OR_RETURN(auto v, ctx_->deps.store->GetVersion(p.org_id, app.name, app.active_version));
       IGNITE_RETURN_IF_ERROR(routing_->Route(p.org_id, p.org_name, app, v));

@@ -76,6 +76,12 @@ class Builder {
   // blob of BuildOutput::artifact_path). Cheap and deterministic: called whenever a route is made. Errors:
   // FailedPrecondition when the artifact cannot be run (e.g. a stored description that does not parse).
   virtual Result<ArtifactLayout> Layout(const std::string& artifact_path) const = 0;
+  // Whether code with these regular files at its root (names, no directories) is this code path's, for code
+  // saved without a runtime (e.g. Go: a .go file or go.mod; Python: handler.py). Cheap and pure.
+  virtual bool Claims(const std::vector<std::string>& root_files) const {
+    (void)root_files;
+    return false;
+  }
 };
 
 // Builders by key ("go", "python", ..., the CodeSource's runtime field names). Filled once at start-up, then
@@ -88,12 +94,16 @@ class BuilderRegistry {
   const Builder* Find(std::string_view key) const;
   // The key Find("") resolves to; "" when nothing is registered.
   const std::string& default_key() const { return default_key_; }
+  // The key of the code path that claims `root_files` (Builder::Claims), asking the default first, then the
+  // others in registration order; "" when none does.
+  std::string Detect(const std::vector<std::string>& root_files) const;
   // Every registered key, sorted (for messages such as "this platform builds go, python").
   std::vector<std::string> keys() const;
 
  private:
   std::map<std::string, std::unique_ptr<Builder>, std::less<>> builders_;
   std::string default_key_;
+  std::vector<std::string> order_;  // registration order
 };
 
 }  // namespace ignite::build

@@ -24,6 +24,7 @@
 #include "api/http_api.h"
 #include "blob/fs_blob_store.h"
 #include "build/go/go_code_path.h"
+#include "build/python/python_code_path.h"
 #include "common/ids.h"
 #include "common/process.h"
 #include "gateway/invoker.h"
@@ -32,6 +33,7 @@
 #include "instances/instance_manager.h"
 #include "instances/log_collector.h"
 #include "instances/process_launcher.h"
+#include "instances/zygote_launcher.h"
 #include "server/bootstrap.h"
 #include "store/sqlite_store.h"
 
@@ -47,6 +49,10 @@ struct Flags {
   std::string org = "org";
   std::string sdk_dir = IGNITE_GO_SDK_DIR;
   std::string go_cache_dir;  // Default: <data-dir>/cache.
+  std::string python;        // Default: IGNITE_PYTHON, else the build-time setting (/usr/bin/python3.11).
+  std::string python_sdk_dir = IGNITE_PYTHON_SDK_DIR;
+  std::string python_cache_dir;  // Default: <data-dir>/cache/python.
+  std::string python_launcher = "zygote";
   int threads = 2;
   // Control-plane calls, cold starts, draft tests and log/compile-log followers (which hold a thread while
   // they follow) run here; warm invocations do not.
@@ -120,6 +126,18 @@ int main(int argc, char** argv) {
   app.add_option("--sdk-dir", f.sdk_dir, "directory of the bundled Go SDK")->envname("IGNITE_GO_SDK_DIR")->capture_default_str();
   app.add_option("--go-cache-dir", f.go_cache_dir, "Go build and module cache shared by builds (default <data-dir>/cache)")
       ->envname("IGNITE_GO_CACHE_DIR");
+  app.add_option("--python", f.python,
+                 "interpreter of the Python code path (default: the one configured at build time, /usr/bin/python3.11)")
+      ->envname("IGNITE_PYTHON");
+  app.add_option("--python-sdk-dir", f.python_sdk_dir, "directory of the bundled Python SDK")
+      ->envname("IGNITE_PYTHON_SDK_DIR")->capture_default_str();
+  app.add_option("--python-cache-dir", f.python_cache_dir,
+                 "wheel cache shared by Python builds (default <data-dir>/cache/python)")
+      ->envname("IGNITE_PYTHON_CACHE_DIR");
+  app.add_option("--python-launcher", f.python_launcher,
+                 "how Python instances start: zygote (fork a pre-initialised interpreter per version) or process "
+                 "(a fresh interpreter each time)")
+      ->envname("IGNITE_PYTHON_LAUNCHER")->check(CLI::IsMember({"zygote", "process"}))->capture_default_str();
   app.add_option("--threads", f.threads, "event-loop threads serving HTTP")->envname("IGNITE_THREADS")->capture_default_str();
   app.add_option("--blocking-threads", f.blocking_threads,
                  "threads for control-plane calls, cold starts and log followers")
@@ -278,6 +296,9 @@ int main(int argc, char** argv) {
   // One launcher per artifact kind, chosen by each version's layout (common/artifact_layout.h).
   instances::DispatchingLauncher launchers;
   launchers.Register(kProcessLauncher, &launcher);
+  // Interpreted code paths fork instances from a pre-initialised interpreter per version.
+  instances::ZygoteLauncher zygotes(&launcher, socket_dir, &logs, cgroups.get());
+  launchers.Register(instances::kZygoteLauncher, &zygotes);
   instances::InstanceManager instances(&launchers, &SystemClock());
   instances::AppEventLog app_events(&SystemClock());  // GetAppEvents / StreamAppEvents (memory only)
   instances.SetEventSink(&app_events);
@@ -294,6 +315,16 @@ int main(int argc, char** argv) {
   // The code paths this platform builds; the first registered is the default for code saved without a runtime.
   build::BuilderRegistry builders;
   builders.Register("go", std::make_unique<build::GoCodePath>(*go));
+  if (f.python_cache_dir.empty()) f.python_cache_dir = f.data_dir + "/cache/python";
+  if (auto py = build::DefaultPythonToolchain(f.python, f.python_sdk_dir, f.python_cache_dir, env); py.ok()) {
+    spdlog::info("python code path: Python {} ({}), SDK {}, instances start through the {} launcher", py->version,
+                 py->python, py->sdk_version, f.python_launcher);
+    builders.Register("python", std::make_unique<build::PythonCodePath>(*py, f.data_dir + "/cache/python-trees",
+                                                                        f.python_launcher));
+  } else {
+    // Go keeps working; saving Python code answers that this platform does not build it.
+    spdlog::warn("the python code path is off: {}", py.status().message());
+  }
   svc_opts.builders = &builders;
   svc_opts.max_concurrent_builds = f.max_builds;
   svc_opts.build_timeout = std::chrono::seconds(f.build_timeout_secs);

@@ -50,6 +50,8 @@ class Platform:
         env.update(env_extra or {})
         env["DODIL_CONFIG_DIR"] = str(self.config_dir)
         env["IGNITE_GO_CACHE_DIR"] = str(self.go_cache)
+        # Python wheels too: each requirements.txt is fetched from the index once per test session.
+        env["IGNITE_PYTHON_CACHE_DIR"] = str(self.go_cache / "python")
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(BIN / "ignited"), "--listen", f"127.0.0.1:{self.port}",

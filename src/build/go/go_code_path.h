@@ -16,6 +16,13 @@ class GoCodePath : public Builder {
   Result<ArtifactLayout> Layout(const std::string& artifact_path) const override {
     return ArtifactLayout::Executable(artifact_path);
   }
+  // A .go file or go.mod at the root.
+  bool Claims(const std::vector<std::string>& root_files) const override {
+    for (const auto& f : root_files) {
+      if (f == "go.mod" || (f.size() > 3 && f.compare(f.size() - 3, 3, ".go") == 0)) return true;
+    }
+    return false;
+  }
   const GoToolchain& toolchain() const { return tc_; }
 
  private:

@@ -1,0 +1,2 @@
+def handler(payload, ctx):
+    return "hello " + payload.decode()

@@ -1,0 +1,5 @@
+import six
+
+
+def greeting(name):
+    return "hello " + name + " (six " + six.__version__ + ")"
