@@ -95,7 +95,6 @@ class Zygote {
   const InstanceSpec& spec() const { return spec_; }
   pid_t pid() const { return process_->pid(); }
   bool Exited(std::string* how) { return process_->Exited(how); }
-  Process& process() { return *process_; }
 
   // Sends "fork <replica_id>" with the instance's four descriptors and waits for the child's answer.
   // Returns the child's pid in ignited's namespace and in the zygote's.
@@ -391,7 +390,6 @@ Result<std::shared_ptr<Zygote>> ZygoteLauncher::ZygoteFor(const InstanceSpec& sp
     failed_[spec.key] = FailedStart{spec, started.status(), SteadyClock::now()};
     return started.status();
   }
-  ++started_;
   zygotes_[spec.key] = *started;
   return *started;
 }

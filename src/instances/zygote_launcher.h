@@ -82,7 +82,6 @@ class ZygoteLauncher : public Launcher {
   std::map<std::string, std::shared_ptr<Zygote>> zygotes_;  // guarded by mu_: by key
   std::map<std::string, std::shared_ptr<std::mutex>> starting_;  // guarded by mu_: held while a key's zygote starts
   std::map<std::string, FailedStart> failed_;               // guarded by mu_: the last failed start, by key
-  uint64_t started_ = 0;                                    // guarded by mu_
   std::atomic<uint64_t> prepared_{0};                       // names of zygotes started by Prepare
 };
 
