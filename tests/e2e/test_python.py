@@ -232,6 +232,24 @@ def test_threads_serve_concurrently_up_to_max_concurrency(contract):
         contract.ok("app", "update", APP_ID, "--max-concurrency", "100", "--max-replicas", "10")
 
 
+def test_max_concurrency_caps_the_calls_one_instance_runs_at_once(contract):
+    contract.ok("app", "update", APP_ID, "--max-concurrency", "2", "--max-replicas", "1")
+    try:
+        direct(contract, APP, b"warm")
+        t0 = time.time()
+        with ThreadPoolExecutor(6) as ex:
+            results = list(ex.map(lambda _: direct(contract, APP, b"0.5", mode="inflight"), range(6)))
+        elapsed = time.time() - t0
+        assert all(r[0] == 200 for r in results), results
+        seen = [json.loads(r[2]) for r in results]
+        assert len({s["pid"] for s in seen}) == 1, f"max_replicas 1 must keep one instance: {seen}"
+        assert max(s["max"] for s in seen) == 2, f"the instance ran {max(s['max'] for s in seen)} calls at once, max_concurrency is 2: {seen}"
+        # Six half-second calls, two at a time: three rounds.
+        assert elapsed >= 1.4, f"six calls took {elapsed:.2f}s; two at a time they need three rounds of 0.5 s"
+    finally:
+        contract.ok("app", "update", APP_ID, "--max-concurrency", "100", "--max-replicas", "10")
+
+
 def test_async_handler(platform, tmp_path):
     f = tmp_path / "handler.py"
     f.write_text("import asyncio\n\nasync def handler(payload, ctx):\n    await asyncio.sleep(0.01)\n"

@@ -1,10 +1,11 @@
-"""The instance sandbox, end to end: a hostile handler (apps/hostile) tries to escape its instance while a
-bystander app (hello) must keep serving.
+"""The instance sandbox, end to end: a hostile handler tries to escape its instance while a bystander app
+(hello) must keep serving. Every test runs twice: against the Go app (apps/hostile, the process launcher)
+and the Python app (apps/python_hostile, instances forked from a zygote), which do the same attacks.
 
 The contract under test: each instance runs in its own PID, mount, IPC and UTS namespaces, in a network
 namespace without a route to the host's loopback, as uid/gid 65534 without capabilities, with no_new_privs
 and a seccomp filter (mount, ptrace, unshare, ... fail with EPERM); its root file system is read-only and
-holds only /app/handler, /etc (no shadow), /dev (null, zero, full, random, urandom), its own /proc and a
+holds only its code (/app, and for Python the interpreter's read-only trees), /etc (no shadow), /dev (null, zero, full, random, urandom), its own /proc and a
 private /tmp tmpfs of half the memory limit; memory, CPU and pids (256) are limited per instance, and an
 instance killed by its memory limit answers 429 RESOURCE_EXHAUSTED naming the limit.
 
@@ -31,6 +32,7 @@ import pytest
 
 HOSTILE_DIR = (Path(__file__).parent / "apps" / "hostile").resolve()
 HELLO_DIR = (Path(__file__).parent / "apps" / "hello").resolve()
+PY_HOSTILE_DIR = (Path(__file__).parent / "apps" / "python_hostile").resolve()
 MEMORY_MB = 64   # the hostile-mem app's --memory
 CPU_MILLIS = 250  # the hostile-cpu app's --cpu
 PIDS_MAX = 256
@@ -198,19 +200,39 @@ def wait_until(predicate, timeout, what):
 # --- the platform, the bystander and the hostile apps ----------------------------------------------------------
 
 
+# Every test runs against each runtime's hostile app: a Go binary run by the process launcher, and a Python
+# handler whose instances are forked from a zygote (instances/zygote_launcher.h). Only what each instance is
+# allowed to hold differs: its own code file, and the read-only trees its runtime needs at /.
+RUNTIMES = {
+    "go": SimpleNamespace(dir=HOSTILE_DIR, prefix="hostile", own_file="/app/handler",
+                          root=["app", "dev", "etc", "proc", "tmp"]),
+    "python": SimpleNamespace(dir=PY_HOSTILE_DIR, prefix="pyhostile", own_file="/app/handler.py",
+                              root=["app", "dev", "etc", "ignite", "lib", "lib64", "proc", "tmp", "usr"]),
+}
+
+
 @pytest.fixture(scope="module")
-def env(platform):
+def bystander(platform):
     platform.ok("app", "deploy", "org:hello", "-c", str(HELLO_DIR), "--reserved", "1", timeout=240)
-    platform.ok("app", "deploy", "org:hostile", "-c", str(HOSTILE_DIR), timeout=240)
-    platform.ok("app", "deploy", "org:hostile-mem", "-c", str(HOSTILE_DIR), "--memory", str(MEMORY_MB), timeout=240)
-    platform.ok("app", "deploy", "org:hostile-cpu", "-c", str(HOSTILE_DIR), "--cpu", str(CPU_MILLIS), timeout=240)
     assert_hello_serves(platform)
-    for app in ("hostile", "hostile-mem", "hostile-cpu"):
-        assert attack(platform, app, "noop")["ok"] is True
     data_dir = Path(platform.data_dir).resolve()
     hello_artifact = platform.json("version", "get", "org:hello", "1")["versionInfo"]["artifactSha256"]
-    return SimpleNamespace(p=platform, data_dir=data_dir, ignited=platform.proc.pid,
+    return SimpleNamespace(data_dir=data_dir, ignited=platform.proc.pid,
                            hello_blob=data_dir / "blobs" / "sha256" / hello_artifact[:2] / hello_artifact[2:])
+
+
+@pytest.fixture(scope="module", params=sorted(RUNTIMES))
+def env(request, platform, bystander):
+    rt = RUNTIMES[request.param]
+    hostile, mem, cpu = rt.prefix, f"{rt.prefix}-mem", f"{rt.prefix}-cpu"
+    platform.ok("app", "deploy", f"org:{hostile}", "-c", str(rt.dir), timeout=240)
+    platform.ok("app", "deploy", f"org:{mem}", "-c", str(rt.dir), "--memory", str(MEMORY_MB), timeout=240)
+    platform.ok("app", "deploy", f"org:{cpu}", "-c", str(rt.dir), "--cpu", str(CPU_MILLIS), timeout=240)
+    env = SimpleNamespace(p=platform, runtime=request.param, hostile=hostile, mem=mem, cpu=cpu,
+                          own_file=rt.own_file, root=rt.root, **vars(bystander))
+    for app in (hostile, mem, cpu):
+        assert attack(platform, app, "noop")["ok"] is True
+    return env
 
 
 def require_cgroups(env, what):
@@ -245,7 +267,7 @@ def test_health_reports_the_sandbox_and_the_limits(env):
 
 def test_instance_is_unprivileged_and_in_its_own_namespaces(env):
     hello = hello_instance(env)
-    me = attack(env.p, "hostile", "whoami", guard=[env.ignited, hello, os.getpid()])
+    me = attack(env.p, env.hostile, "whoami", guard=[env.ignited, hello, os.getpid()])
     assert_hello_serves(env.p)
     ids = (me["uid"], me["euid"], me["gid"], me["egid"])
     assert ids == (65534,) * 4, f"the instance runs as uid/euid/gid/egid {ids}, not 65534"
@@ -262,7 +284,7 @@ def test_instance_is_unprivileged_and_in_its_own_namespaces(env):
     for pid, err in me["visible"].items():
         assert "no such process" in err, f"host pid {pid} is visible from the instance (kill(pid, 0): {err!r})"
     # A read-only root holding only what the handler needs.
-    assert sorted(me["root"]) == ["app", "dev", "etc", "proc", "tmp"], me["root"]
+    assert sorted(me["root"]) == env.root, me["root"]
     root_mount = [line.split() for line in me["mounts"].splitlines() if line.split()[1:2] == ["/"]]
     assert root_mount and "ro" in root_mount[-1][3].split(","), f"/ is not mounted read-only: {root_mount}"
     assert "shadow" not in me["etc"] and "gshadow" not in me["etc"], me["etc"]
@@ -287,24 +309,24 @@ def test_cannot_read_host_secrets_or_platform_data(env):
         }
         for path in targets:
             assert Path(path).exists(), f"precondition: {path} exists on the host"
-        results = {path: attack(env.p, "hostile", "read", path=path) for path in targets}
-        control = attack(env.p, "hostile", "read", path="/etc/passwd")
-        own = attack(env.p, "hostile", "read", path="/app/handler")
+        results = {path: attack(env.p, env.hostile, "read", path=path) for path in targets}
+        control = attack(env.p, env.hostile, "read", path="/etc/passwd")
+        own = attack(env.p, env.hostile, "read", path=env.own_file)
     finally:
         marker.unlink()
     assert_hello_serves(env.p)
     leaked = {f"{path} ({targets[path]})": r for path, r in results.items() if r["ok"]}
     assert not leaked, f"the instance could read: {leaked}"
     assert control["ok"] is True, f"positive control: /etc/passwd must be readable: {control}"
-    assert own["ok"] is True, f"positive control: its own /app/handler must be readable: {own}"
+    assert own["ok"] is True, f"positive control: its own {env.own_file} must be readable: {own}"
 
 
 def test_cannot_write_outside_tmp(env):
     nonce = uuid.uuid4().hex[:8]
     paths = [f"/app/x-{nonce}", f"/etc/x-{nonce}", f"/x-{nonce}", str(env.data_dir / f"x-{nonce}"),
              str(env.data_dir / "blobs" / f"x-{nonce}")]
-    results = {path: attack(env.p, "hostile", "write", path=path) for path in paths}
-    control = attack(env.p, "hostile", "write", path=f"/tmp/x-{nonce}")
+    results = {path: attack(env.p, env.hostile, "write", path=path) for path in paths}
+    control = attack(env.p, env.hostile, "write", path=f"/tmp/x-{nonce}")
     assert_hello_serves(env.p)
     written = {path: r for path, r in results.items() if r["ok"]}
     assert not written, f"the instance could write (the handler removed what it created): {written}"
@@ -324,20 +346,42 @@ def test_cannot_connect_to_the_api_or_another_instance(env):
                ("tcp", f"localhost:{env.p.port}"),
                ("tcp", f"10.0.2.2:{env.p.port}"),  # slirp4netns' address for the host: its loopback must not be
                ("unix", str(sockets[0]))]
-    results = {f"{net} {addr}": attack(env.p, "hostile", "connect", network=net, address=addr) for net, addr in targets}
+    results = {f"{net} {addr}": attack(env.p, env.hostile, "connect", network=net, address=addr) for net, addr in targets}
     assert_hello_serves(env.p)
     reached = {t: r for t, r in results.items() if r["ok"]}
     assert not reached, f"the instance could connect to: {reached}"
+
+
+def test_cannot_read_a_sibling_instance_of_the_same_app(env):
+    """Two instances of one version: neither can read the other's memory or environment. Go instances do not
+    even see each other (a PID namespace each); Python instances, forked from one zygote, share its PID
+    namespace and uid (docs/security.md), and are kept apart by the dumpable flag."""
+    env.p.ok("app", "update", f"org:{env.hostile}", "--max-concurrency", "1")
+    try:
+        holding = threading.Thread(target=lambda: attack(env.p, env.hostile, "hold", seconds=3), daemon=True)
+        holding.start()
+        time.sleep(0.5)  # the hold is running: the next call needs a second instance
+        r = attack(env.p, env.hostile, "siblings")
+        instances = len(replica_ids(env.p, env.hostile))
+        holding.join(timeout=30)
+    finally:
+        env.p.ok("app", "update", f"org:{env.hostile}", "--max-concurrency", "0")
+    assert instances >= 2, "precondition: two instances of the app ran at once"
+    if env.runtime == "python":
+        assert len(r["found"]) >= 2, f"precondition: the zygote and the holding instance are visible: {r}"
+    else:
+        assert r["found"] == [], f"a Go instance sees processes besides itself: {r}"
+    assert r["ok"] is False and not r["readable"], f"an instance could read another process: {r}"
 
 
 def test_cannot_ptrace_other_processes(env):
     hello = hello_instance(env)
     try:
         results = {
-            f"ignited (host pid {env.ignited})": attack(env.p, "hostile", "ptrace", pid=env.ignited),
-            f"hello's instance (host pid {hello})": attack(env.p, "hostile", "ptrace", pid=hello),
+            f"ignited (host pid {env.ignited})": attack(env.p, env.hostile, "ptrace", pid=env.ignited),
+            f"hello's instance (host pid {hello})": attack(env.p, env.hostile, "ptrace", pid=hello),
         }
-        own_child = attack(env.p, "hostile", "ptrace_child")
+        own_child = attack(env.p, env.hostile, "ptrace_child")
     finally:
         # Safety net for a build without a sandbox: nothing may stay stopped by a botched attach.
         for pid in (env.ignited, hello):
@@ -353,8 +397,8 @@ def test_cannot_ptrace_other_processes(env):
 
 
 def test_seccomp_blocks_mount_and_new_user_namespaces(env):
-    mount = attack(env.p, "hostile", "mount")
-    userns = attack(env.p, "hostile", "unshare_user")
+    mount = attack(env.p, env.hostile, "mount")
+    userns = attack(env.p, env.hostile, "unshare_user")
     assert_hello_serves(env.p)
     assert mount["ok"] is False and "operation not permitted" in mount["error"], f"mount tmpfs: {mount}"
     assert userns["ok"] is False and "operation not permitted" in userns["error"], f"unshare(CLONE_NEWUSER): {userns}"
@@ -365,14 +409,14 @@ def test_outbound_tcp_works(env):
         socket.create_connection(("proxy.golang.org", 443), timeout=5).close()
     except OSError as e:
         pytest.skip(f"the host itself cannot reach proxy.golang.org:443 ({e})")
-    r = attack(env.p, "hostile", "dial_out", address="proxy.golang.org:443")
+    r = attack(env.p, env.hostile, "dial_out", address="proxy.golang.org:443")
     assert_hello_serves(env.p)
     assert r["ok"] is True, f"instances must reach the outside through the user-mode network: {r}"
 
 
 def test_memory_limit_kills_the_instance_with_429_and_the_next_call_works(env):
     require_cgroups(env, "the memory limit's OOM kill")
-    out = invoke(env.p, "hostile-mem", {"action": "alloc", "mb": 200}, timeout=60)
+    out = invoke(env.p, env.mem, {"action": "alloc", "mb": 200}, timeout=60)
     assert_hello_serves(env.p)
     assert out.status == 429, (f"touching 200 MB under --memory {MEMORY_MB} must answer 429, got HTTP "
                                f"{out.http_status}, status {out.status}: {out.message} {out.body[:300]!r}")
@@ -380,36 +424,36 @@ def test_memory_limit_kills_the_instance_with_429_and_the_next_call_works(env):
         assert out.code in (RESOURCE_EXHAUSTED, "RESOURCE_EXHAUSTED"), (out.code, out.message)
     assert "memory limit" in out.message and f"{MEMORY_MB} MB" in out.message, out.message
     # The CLI shows the same reason.
-    cli = env.p.cli("invoke", "org:hostile-mem", "-p", json.dumps({"action": "alloc", "mb": 200}), timeout=60)
+    cli = env.p.cli("invoke", f"org:{env.mem}", "-p", json.dumps({"action": "alloc", "mb": 200}), timeout=60)
     err = cli.stderr.decode(errors="replace")
     assert cli.returncode != 0 and "memory limit" in err and f"{MEMORY_MB} MB" in err, (cli.returncode, err)
     # A new instance serves the next call.
-    assert attack(env.p, "hostile-mem", "noop")["ok"] is True
-    assert attack(env.p, "hostile-mem", "alloc", mb=8)["ok"] is True
+    assert attack(env.p, env.mem, "noop")["ok"] is True
+    assert attack(env.p, env.mem, "alloc", mb=8)["ok"] is True
     assert_hello_serves(env.p)
 
 
 def test_tmp_is_a_private_tmpfs_of_half_the_memory_limit(env):
     limit = MEMORY_MB << 20
-    r = attack(env.p, "hostile-mem", "fill_tmp", mb=MEMORY_MB + 16)  # the handler stops there if nothing does
+    r = attack(env.p, env.mem, "fill_tmp", mb=MEMORY_MB + 16)  # the handler stops there if nothing does
     assert_hello_serves(env.p)
     assert r["ok"] is False, f"wrote {r.get('written', 0) >> 20} MB to /tmp without an error: {r}"
     assert r.get("enospc") is True and "no space left on device" in r["error"], r
     assert r["written"] < limit, f"/tmp took {r['written'] >> 20} MB before ENOSPC, more than the memory limit"
-    me = attack(env.p, "hostile-mem", "whoami")
+    me = attack(env.p, env.mem, "whoami")
     assert 0 < me["tmpBytes"] <= limit * 0.55, f"/tmp is {me['tmpBytes']} bytes; expected about half of {limit}"
     # The instance lived through it and serves on.
-    assert attack(env.p, "hostile-mem", "noop")["ok"] is True
+    assert attack(env.p, env.mem, "noop")["ok"] is True
 
 
 def test_fork_bomb_hits_the_pids_limit(env):
     require_cgroups(env, "the pids limit")
-    assert attack(env.p, "hostile", "noop")["ok"] is True
-    instance = replica_pids(env.p, "hostile")
+    assert attack(env.p, env.hostile, "noop")["ok"] is True
+    instance = replica_pids(env.p, env.hostile)
     baseline = len(descendants(instance))
     with HelloDuring(env.p) as during:
         # The handler forks for at most 10 s: EAGAIN within them is the pids limit at work.
-        r = attack(env.p, "hostile", "forkbomb", cap=2 * PIDS_MAX, seconds=10, timeout=60)
+        r = attack(env.p, env.hostile, "forkbomb", cap=2 * PIDS_MAX, seconds=10, timeout=60)
     during.assert_all_served()
     assert_hello_serves(env.p)
     assert r["ok"] is False, f"no fork failed: {r}"
@@ -418,13 +462,13 @@ def test_fork_bomb_hits_the_pids_limit(env):
     assert r["processes"] <= PIDS_MAX, f"the bomb made {r['processes']} processes, more than pids max {PIDS_MAX}"
     # Every forked process is gone, and the hostile app serves on.
     wait_until(lambda: len(descendants(instance)) <= baseline, 10, "the fork bomb's processes to exit")
-    assert attack(env.p, "hostile", "noop")["ok"] is True
+    assert attack(env.p, env.hostile, "noop")["ok"] is True
 
 
 def test_cpu_limit_holds_a_spinning_instance(env):
     require_cgroups(env, "the CPU quota")
     with HelloDuring(env.p) as during:
-        r = attack(env.p, "hostile-cpu", "spin", seconds=3, timeout=60)
+        r = attack(env.p, env.cpu, "spin", seconds=3, timeout=60)
     during.assert_all_served()
     assert_hello_serves(env.p)
     assert r["ok"] is True and r["wallSeconds"] >= 2.5, r
@@ -438,24 +482,24 @@ def test_signals_cannot_reach_ignited_or_other_instances(env):
     guard = [env.ignited, hello, os.getpid()]
     # The instance must not even see these processes. This is also what makes the real SIGKILLs below safe
     # to send: kill(pid, 0) checks exactly what kill(pid, SIGKILL) would.
-    me = attack(env.p, "hostile", "whoami", guard=guard)
+    me = attack(env.p, env.hostile, "whoami", guard=guard)
     visible = {pid: err for pid, err in me["visible"].items() if "no such process" not in err}
     assert not visible, (f"the instance can signal host processes (kill(pid, 0) -> '' means delivered): "
                          f"{visible} (ignited {env.ignited}, hello {hello}, test runner {os.getpid()}); "
                          f"not sending SIGKILL/kill(-1)")
     assert me["uid"] != 0
     results = {
-        f"hello's instance (host pid {hello})": attack(env.p, "hostile", "kill", pid=hello, signal=9),
-        f"ignited (host pid {env.ignited})": attack(env.p, "hostile", "kill", pid=env.ignited, signal=9),
+        f"hello's instance (host pid {hello})": attack(env.p, env.hostile, "kill", pid=hello, signal=9),
+        f"ignited (host pid {env.ignited})": attack(env.p, env.hostile, "kill", pid=env.ignited, signal=9),
     }
     delivered = {t: r for t, r in results.items() if r["ok"]}
     assert not delivered, f"the instance could signal: {delivered}"
     # kill(-1): every process the instance may signal. The instance itself may die of it; nobody else may.
-    everyone = invoke(env.p, "hostile", {"action": "kill", "pid": -1, "signal": 9, "guard": guard}, timeout=30)
+    everyone = invoke(env.p, env.hostile, {"action": "kill", "pid": -1, "signal": 9, "guard": guard}, timeout=30)
     if everyone.status == 200:
         assert not json.loads(everyone.body).get("refused"), everyone.body
     time.sleep(0.5)
     assert env.p.proc.poll() is None and alive(env.ignited), "ignited died"
     assert alive(hello) and replica_pids(env.p, "hello") == [hello], "hello's instance was killed"
     assert_hello_serves(env.p)
-    assert attack(env.p, "hostile", "noop")["ok"] is True
+    assert attack(env.p, env.hostile, "noop")["ok"] is True

@@ -7,6 +7,7 @@ import _signal
 from ignite._logs import sdk_log
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_PR_SET_DUMPABLE = 4
 _libc = None  # ctypes' handle of the C library, kept: a zygote's children reuse the zygote's
 
 
@@ -59,6 +60,22 @@ def die_with_parent(expected_parent):
         return True
     if os.getppid() != expected_parent:
         sdk_log("the parent process is gone; exiting")
+        return False
+    return True
+
+
+def make_undumpable():
+    """Clears this process's dumpable flag, which its forks inherit: then a process of the same uid cannot
+    open its /proc/<pid>/mem, environ, maps or fds (that takes CAP_SYS_PTRACE). A zygote's instances share
+    its PID namespace and uid, so this is what keeps one instance out of another's memory. Returns False
+    (and logs) when prctl fails."""
+    global _libc
+    import ctypes
+
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        sdk_log(f"prctl(PR_SET_DUMPABLE): {os.strerror(ctypes.get_errno())}")
         return False
     return True
 

@@ -52,6 +52,7 @@ class Zygote:
         self._control = _socket.socket(fileno=fd)
         self._control.setblocking(True)
         self._pid = os.getpid()
+        _process.make_undumpable()  # before any fork: every instance inherits it
         self._children = {}  # pid -> replica id (bytes), until reaped
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         for signum in _SIGNALS:

@@ -97,6 +97,11 @@ func handler(payload []byte, ctx *ignite.Context) ([]byte, error) {
 		r = mountTmpfs()
 	case "unshare_user":
 		r = unshareUser()
+	case "hold":
+		time.Sleep(time.Duration(req.Seconds * float64(time.Second)))
+		r = succeeded(result{"pid": os.Getpid()})
+	case "siblings":
+		r = siblings()
 	default:
 		return nil, fmt.Errorf("unknown action %q", req.Action)
 	}
@@ -174,6 +179,52 @@ func whoami(guard []int) result {
 		"visible": visible, "tmpBytes": tmpBytes, "mounts": string(mounts),
 		"numCPU": runtime.NumCPU(), "gomaxprocs": runtime.GOMAXPROCS(0),
 	})
+}
+
+// siblings looks for every other process in /proc and tries to read its environment and its memory (the
+// first mapping in its maps). Only what could be read is reported, never the contents.
+func siblings() result {
+	found := []int{}
+	readable := map[string][]string{}
+	errs := map[string]string{}
+	for _, n := range names("/proc") {
+		pid, err := strconv.Atoi(n)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		found = append(found, pid)
+		key := strconv.Itoa(pid)
+		if _, err := os.ReadFile("/proc/" + key + "/environ"); err == nil {
+			readable[key] = append(readable[key], "environ")
+		} else {
+			errs[key+" environ"] = err.Error()
+		}
+		maps, err := os.ReadFile("/proc/" + key + "/maps")
+		if err != nil {
+			errs[key+" maps"] = err.Error()
+			continue
+		}
+		readable[key] = append(readable[key], "maps")
+		start, _, _ := strings.Cut(string(maps), "-")
+		addr, err := strconv.ParseInt(start, 16, 64)
+		if err != nil {
+			continue
+		}
+		mem, err := os.Open("/proc/" + key + "/mem")
+		if err != nil {
+			errs[key+" mem"] = err.Error()
+			continue
+		}
+		buf := make([]byte, 16)
+		if _, err := mem.ReadAt(buf, addr); err == nil {
+			readable[key] = append(readable[key], "mem")
+		} else {
+			errs[key+" mem"] = err.Error()
+		}
+		mem.Close()
+	}
+	r := result{"ok": len(readable) > 0, "found": found, "readable": readable, "errors": errs}
+	return r
 }
 
 // --- file system --------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ log = logging.getLogger("contract")
 
 CALLS = 0
 LOADED_AT = time.time()
+INFLIGHT = {"now": 0, "max": 0}
+INFLIGHT_LOCK = threading.Lock()
 
 
 class Unserialisable:
@@ -72,6 +74,15 @@ def handler(payload, ctx):
     if mode == "sleep":
         time.sleep(float(payload or b"1"))
         return "slept"
+    if mode == "inflight":
+        # How many calls this instance runs at once: the count when this one started, and the most seen.
+        with INFLIGHT_LOCK:
+            INFLIGHT["now"] += 1
+            INFLIGHT["max"] = max(INFLIGHT["max"], INFLIGHT["now"])
+        time.sleep(float(payload or b"1"))
+        with INFLIGHT_LOCK:
+            INFLIGHT["now"] -= 1
+            return {"max": INFLIGHT["max"], "pid": os.getpid()}
     if mode == "log":
         marker = payload.decode()
         print(f"print {marker}")
