@@ -2,6 +2,7 @@
 through the real dodil CLI. Nothing here is faked; only the Go build cache is shared between servers so each
 test module does not recompile the standard library."""
 
+import http.client
 import json
 import os
 import shutil
@@ -150,6 +151,23 @@ class Platform:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
+
+    def on_host(self, host, method="POST", path="/", body=b"", token="default", headers=None, timeout=120):
+        """A call with the given Host header (a per-app URL: "<app>-<org>.<base domain>"), sent as is over
+        http.client (urllib would rewrite it); returns (status, lower-cased headers, body bytes)."""
+        h = {"Host": host}
+        if token == "default":
+            token = self.token()
+        if token:
+            h["Authorization"] = "Bearer " + token
+        h.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=h)
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
 
 
 @pytest.fixture(scope="session")

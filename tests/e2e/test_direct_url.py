@@ -1,7 +1,6 @@
 """The per-app URL surface: <app>-<org>.<base_domain> reaches the active version with method, path and query
 verbatim and returns the instance's own answer."""
 
-import http.client
 import json
 
 from conftest import write_app
@@ -28,18 +27,7 @@ func main() {
 
 
 def call(platform, host, method="POST", path="/", body=b"", token="default", headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", platform.port, timeout=60)
-    h = {"Host": host}
-    if token == "default":
-        token = platform.token()
-    if token:
-        h["Authorization"] = "Bearer " + token
-    h.update(headers or {})
-    conn.request(method, path, body=body, headers=h)
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    return platform.on_host(host, method, path, body, token, headers, timeout=60)
 
 
 def test_per_app_url(platform, tmp_path):

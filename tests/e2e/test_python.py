@@ -3,7 +3,6 @@
 One contract app (apps/python_contract: handler.py, sibling packages lib/ and actions/, requirements.txt with
 six) serves most cases; the X-Mode request header picks the behaviour. Bad-input cases save their own code."""
 
-import http.client
 import json
 import os
 import re
@@ -27,16 +26,9 @@ def handler(payload, ctx):
 
 def direct(platform, app, body=b"", mode=None, method="POST", path="/", headers=None):
     """A call on the per-app URL; returns (status, lower-cased headers, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", platform.port, timeout=120)
-    h = {"Host": f"{app}-org.ignite.localhost:{platform.port}", "Authorization": "Bearer " + platform.token()}
-    if mode:
-        h["X-Mode"] = mode
+    h = {"X-Mode": mode} if mode else {}
     h.update(headers or {})
-    conn.request(method, path, body=body, headers=h)
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    return platform.on_host(f"{app}-org.ignite.localhost:{platform.port}", method, path, body, headers=h)
 
 
 def logs_with(platform, app_id, marker, want=1, timeout=10):

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "archive/paths.h"
+#include "build/build_step.h"
 #include "build/elf_check.h"
 #include "build/go/go_sandbox.h"
 #include "build/go/go_env.h"
@@ -24,17 +25,13 @@ namespace ignite::build {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-// Longest tool output quoted in an error message; the full output is in the build log.
-constexpr size_t kMaxMessageOutput = 16 << 10;
 // <work_dir>/<kSdkLink> -> tc.sdk_dir
 constexpr const char* kSdkLink = "ignite-sdk";
 
 class GoBuild {
  public:
   GoBuild(const GoToolchain& tc, const GoBuildOptions& opts)
-      : tc_(tc), opts_(opts), deadline_(Clock::now() + opts.timeout) {}
+      : tc_(tc), opts_(opts), steps_(opts.timeout, opts.cancel, "") {}
 
   Result<GoBuildOutput> Run(std::string_view archive, std::string_view file_name) {
     IGNITE_RETURN_IF_ERROR(Prepare());
@@ -127,6 +124,7 @@ class GoBuild {
     work_ = work.string();
     src_ = work_ + "/src";
     out_ = work_ + "/out";
+    steps_.set_trim_dir(src_);
     env_ = GoCommandEnv(tc_, work_);
     if (!opts_.sandbox_bwrap.empty()) {
       // The server's HOME is not in the sandbox's view.
@@ -152,11 +150,6 @@ class GoBuild {
     return OkStatus();
   }
 
-  std::chrono::milliseconds Remaining(std::chrono::milliseconds cap = std::chrono::milliseconds::max()) const {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
-    return std::max(std::chrono::milliseconds(0), std::min(left, cap));
-  }
-
   void Log(std::string_view line) {
     log_.append(line);
     log_.push_back('\n');
@@ -169,9 +162,6 @@ class GoBuild {
   // or could not join the build's cgroups; otherwise the result (exit code to be judged by the caller).
   Result<CommandResult> Go(std::vector<std::string> args, std::string_view step, bool log_output = true,
                            bool network = false) {
-    auto timeout = Remaining();
-    if (timeout.count() <= 0) return TimedOut(step);
-    if (opts_.cancel && opts_.cancel->load()) return Cancelled(step);
     SpawnSpec spec;
     spec.argv.push_back(tc_.go_binary);
     for (auto& a : args) spec.argv.push_back(std::move(a));
@@ -184,40 +174,19 @@ class GoBuild {
           opts_.sandbox_bwrap, GoStepView(tc_, env_, go_root_, work_, src_, network), ProbeHostPath);
     }
     std::function<void(std::string_view)> on_line;
-    if (log_output) on_line = [this](std::string_view line) { Log(TrimSourceDir(line, src_)); };
-    auto r = RunCommand(spec, timeout, on_line, 4 << 20, opts_.cancel);
-    if (!r.ok()) {
-      return Internal(fmt::format("cannot run {}: {}", tc_.go_binary, r.status().message()));
-    }
-    if (r->timed_out) return TimedOut(step);
-    if (r->cancelled) return Cancelled(step);
-    if (r->exit_code == 125 && r->output.find(kJoinCgroupFailed) != std::string::npos) {
-      return Internal(fmt::format("{} could not be limited: {}", step, ToolOutput(*r)));
-    }
-    if (r->term_signal != 0) {
-      return Internal(fmt::format("{} was killed by signal {} (out of memory?): {}", step, r->term_signal,
-                                  ToolOutput(*r)));
-    }
-    return r;
+    if (log_output) on_line = [this](std::string_view line) { Log(line); };
+    return steps_.Run(spec, step, on_line);
   }
 
-  Status Cancelled(std::string_view step) const {
-    return Status(StatusCode::kCancelled, fmt::format("build cancelled (during {})", step));
+  std::chrono::milliseconds Remaining(std::chrono::milliseconds cap = std::chrono::milliseconds::max()) const {
+    return steps_.Remaining(cap);
   }
-
-  Status TimedOut(std::string_view step) const {
-    return DeadlineExceeded(fmt::format("build exceeded the {} limit (during {}); make the build lighter or split "
-                                        "the app",
-                                        FormatGoDuration(opts_.timeout), step));
-  }
-
-  std::string ToolOutput(const CommandResult& r) const {
-    return CapForMessage(TrimSpace(TrimSourceDir(r.output, src_)), kMaxMessageOutput);
-  }
+  Status TimedOut(std::string_view step) const { return steps_.TimedOut(step); }
+  std::string ToolOutput(const CommandResult& r) const { return steps_.ToolOutput(r); }
 
   const GoToolchain& tc_;
   const GoBuildOptions& opts_;
-  const Clock::time_point deadline_;
+  BuildSteps steps_;
   std::string work_, src_, out_;
   std::string go_root_;  // the toolchain's root, shown read-only in the sandbox
   std::map<std::string, std::string> env_;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "build/build_step.h"
 #include "build/go/go_sandbox.h"
 #include "build/tool_text.h"
 #include "common/process.h"
@@ -109,17 +110,8 @@ Status CheckGoSource(const GoToolchain& tc, std::string_view archive, std::strin
                      const std::string& scratch_dir, const archive::Limits& limits,
                      const std::string& sandbox_bwrap) {
   namespace fs = std::filesystem;
-  std::string tmpl = scratch_dir + "/gocheck-XXXXXX";
-  if (!mkdtemp(tmpl.data())) {
-    return Internal(fmt::format("cannot create a temporary directory in {}: {}", scratch_dir, std::strerror(errno)));
-  }
-  struct Cleanup {
-    std::string path;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } cleanup{tmpl};
+  IGNITE_ASSIGN_OR_RETURN(auto scratch, ScratchDir::Make(scratch_dir, "gocheck-"));
+  const std::string& tmpl = scratch.path();
   // ExtractTo validates every entry before it writes anything.
   IGNITE_RETURN_IF_ERROR(archive::ExtractTo(archive, file_name, "main.go", tmpl, limits));
   return RunGoCheck(tc, tmpl, "", std::chrono::seconds(30), nullptr, GoCheckIsolation{sandbox_bwrap, {}});

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "build/build_step.h"
 #include "build/sandbox.h"
 #include "build/tool_text.h"
 #include "common/ids.h"
@@ -26,9 +27,6 @@ namespace ignite::build {
 namespace {
 
 namespace fs = std::filesystem;
-using SteadyClock = std::chrono::steady_clock;
-
-constexpr size_t kMaxMessageOutput = 16 << 10;
 constexpr const char* kArtifactName = "python-app.tar.gz";
 constexpr const char* kWheelsOnlyHint =
     "builds install binary wheels only (no source builds during a deploy): check the name and version on "
@@ -102,7 +100,7 @@ Status RunPyCheck(const PythonToolchain& tc, const std::string& dir, const Isola
 class PythonBuild {
  public:
   PythonBuild(const PythonToolchain& tc, const BuildContext& ctx)
-      : tc_(tc), ctx_(ctx), deadline_(SteadyClock::now() + ctx.timeout) {}
+      : tc_(tc), ctx_(ctx), steps_(ctx.timeout, ctx.cancel, "") {}
 
   Result<BuildOutput> Run(const Source& source) {
     IGNITE_RETURN_IF_ERROR(Prepare());
@@ -162,6 +160,7 @@ class PythonBuild {
     work_ = work.string();
     src_ = work_ + "/src";
     out_ = work_ + "/out";
+    steps_.set_trim_dir(work_);
     for (const auto& d : {src_, out_, out_ + "/site", work_ + "/home", work_ + "/tmp", tc_.cache_dir + "/wheels",
                           tc_.cache_dir + "/pip"}) {
       fs::create_directories(d, ec);
@@ -232,11 +231,6 @@ class PythonBuild {
     return OkStatus();
   }
 
-  std::chrono::milliseconds Remaining(std::chrono::milliseconds cap = std::chrono::milliseconds::max()) const {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - SteadyClock::now());
-    return std::max(std::chrono::milliseconds(0), std::min(left, cap));
-  }
-
   void Step(std::string_view what) {
     std::string line = fmt::format("==> {}", what);
     if (ctx_.on_log) ctx_.on_log(line);
@@ -246,9 +240,6 @@ class PythonBuild {
   // read-write, plus `extra_rw` and `extra_ro`; network only if `network`).
   Result<CommandResult> Python(std::vector<std::string> args, std::string_view step, bool network = false,
                                std::vector<std::string> extra_rw = {}, std::vector<std::string> extra_ro = {}) {
-    auto timeout = Remaining();
-    if (timeout.count() <= 0) return TimedOut(step);
-    if (ctx_.cancel && ctx_.cancel->load()) return Cancelled(step);
     SpawnSpec spec;
     spec.argv.push_back(tc_.python);
     for (auto& a : args) spec.argv.push_back(std::move(a));
@@ -267,37 +258,20 @@ class PythonBuild {
       spec.sandbox_prefix = BuildSandboxArgv(ctx_.isolation.bwrap, view, ProbeHostPath);
     }
     auto on_line = [this](std::string_view line) {
-      if (ctx_.on_log) ctx_.on_log(TrimSourceDir(line, work_));
+      if (ctx_.on_log) ctx_.on_log(line);
     };
-    auto r = RunCommand(spec, timeout, on_line, 4 << 20, ctx_.cancel);
-    if (!r.ok()) return Internal(fmt::format("cannot run {}: {}", tc_.python, r.status().message()));
-    if (r->timed_out) return TimedOut(step);
-    if (r->cancelled) return Cancelled(step);
-    if (r->exit_code == 125 && r->output.find(kJoinCgroupFailed) != std::string::npos) {
-      return Internal(fmt::format("{} could not be limited: {}", step, ToolOutput(*r)));
-    }
-    if (r->term_signal != 0) {
-      return Internal(fmt::format("{} was killed by signal {} (out of memory?): {}", step, r->term_signal,
-                                  ToolOutput(*r)));
-    }
-    return r;
+    return steps_.Run(spec, step, on_line);
   }
 
-  Status Cancelled(std::string_view step) const {
-    return Status(StatusCode::kCancelled, fmt::format("build cancelled (during {})", step));
+  std::chrono::milliseconds Remaining(std::chrono::milliseconds cap = std::chrono::milliseconds::max()) const {
+    return steps_.Remaining(cap);
   }
-  Status TimedOut(std::string_view step) const {
-    return DeadlineExceeded(fmt::format("build exceeded the {} limit (during {}); make the build lighter or split "
-                                        "the app",
-                                        FormatGoDuration(ctx_.timeout), step));
-  }
-  std::string ToolOutput(const CommandResult& r) const {
-    return CapForMessage(TrimSpace(TrimSourceDir(r.output, work_)), kMaxMessageOutput);
-  }
+  Status TimedOut(std::string_view step) const { return steps_.TimedOut(step); }
+  std::string ToolOutput(const CommandResult& r) const { return steps_.ToolOutput(r); }
 
   const PythonToolchain& tc_;
   const BuildContext& ctx_;
-  const SteadyClock::time_point deadline_;
+  BuildSteps steps_;
   std::string work_, src_, out_;
   std::map<std::string, std::string> env_;
 };
@@ -306,17 +280,8 @@ class PythonBuild {
 
 Status CheckPythonSource(const PythonToolchain& tc, const Source& source, const CheckContext& ctx) {
   IGNITE_RETURN_IF_ERROR(CheckTools(tc));
-  std::string tmpl = ctx.scratch_dir + "/pycheck-XXXXXX";
-  if (!mkdtemp(tmpl.data())) {
-    return Internal(fmt::format("cannot create a temporary directory in {}: {}", ctx.scratch_dir, std::strerror(errno)));
-  }
-  struct Cleanup {
-    std::string path;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } cleanup{tmpl};
+  IGNITE_ASSIGN_OR_RETURN(auto scratch, ScratchDir::Make(ctx.scratch_dir, "pycheck-"));
+  const std::string& tmpl = scratch.path();
   IGNITE_RETURN_IF_ERROR(archive::ExtractTo(source.archive, source.file_name, "handler.py", tmpl, ctx.limits));
   std::error_code ec;
   std::string dir = fs::canonical(tmpl, ec).string();
