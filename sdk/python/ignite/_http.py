@@ -142,24 +142,33 @@ def response_head(status, content_type, length, close):
         status, reason, content_type, length, connection)
 
 
-def _read_headers(rfile):
-    fields = []
+def _field_lines(rfile, too_large):
+    """The field lines of a header or trailer section, up to (not with) the empty line that ends it. Raises
+    BadRequest(too_large) past MAX_LINE per line or MAX_HEADER_BYTES in all, Disconnected when the client
+    hangs up first."""
     total = 0
     while True:
         line = rfile.readline(MAX_LINE + 1)
         total += len(line)
         if len(line) > MAX_LINE or total > MAX_HEADER_BYTES:
-            raise BadRequest("request header too large")
+            raise BadRequest(too_large)
         if not line.endswith(b"\n"):
             raise Disconnected()
         if line == b"\r\n" or line == b"\n":
-            return Headers(fields)
+            return
+        yield line
+
+
+def _read_headers(rfile):
+    fields = []
+    for line in _field_lines(rfile, "request header too large"):
         if line[0] in b" \t":  # would otherwise be taken for a malformed name
             raise BadRequest("obsolete header line folding")
         colon = line.find(b":")
         if colon <= 0 or not _is_token(line[:colon]):
             raise BadRequest("malformed header line")
         fields.append((line[:colon].decode("latin-1"), line[colon + 1 :].strip().decode("latin-1")))
+    return Headers(fields)
 
 
 def _is_token(text):
@@ -221,13 +230,6 @@ def _read_chunked(rfile):
             if len(end) < 2 and b"\r\n".startswith(end):
                 raise Disconnected()
             raise BadRequest("malformed chunked body: chunk data not followed by CRLF")
-    total = 0
-    while True:  # trailer fields, ignored
-        line = rfile.readline(MAX_LINE + 1)
-        total += len(line)
-        if len(line) > MAX_LINE or total > MAX_HEADER_BYTES:
-            raise BadRequest("chunked body trailer too large")
-        if not line.endswith(b"\n"):
-            raise Disconnected()
-        if line == b"\r\n" or line == b"\n":
-            return b"".join(pieces)
+    for _ in _field_lines(rfile, "chunked body trailer too large"):
+        pass  # trailer fields are ignored
+    return b"".join(pieces)

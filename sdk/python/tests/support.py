@@ -17,6 +17,7 @@ import tempfile
 import textwrap
 import threading
 import time
+import unittest
 
 PYTHON = "/usr/bin/python3.11"
 SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -163,6 +164,21 @@ class DirectRuntime(Runtime):
     def close(self):
         self.stop()
         shutil.rmtree(self.code_dir, ignore_errors=True)
+
+
+class DirectRuntimeTest(unittest.TestCase):
+    """A test case sharing one DirectRuntime of the class attribute HANDLER (source text) across its tests."""
+
+    HANDLER = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rt = DirectRuntime(cls.HANDLER)
+        assert cls.rt.ready == b"1", cls.rt.stderr.text()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rt.close()
 
 
 class Response:

@@ -42,15 +42,8 @@ async def handler(payload, ctx):
 """
 
 
-class AsyncTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.rt = support.DirectRuntime(HANDLER)
-        assert cls.rt.ready == b"1", cls.rt.stderr.text()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.rt.close()
+class AsyncTest(support.DirectRuntimeTest):
+    HANDLER = HANDLER
 
     def test_result_is_awaited(self):
         r = self.rt.call(b"async hi")

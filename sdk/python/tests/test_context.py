@@ -92,15 +92,8 @@ def handler(payload, ctx):
 """
 
 
-class ContextTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.rt = support.DirectRuntime(HANDLER)
-        assert cls.rt.ready == b"1", cls.rt.stderr.text()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.rt.close()
+class ContextTest(support.DirectRuntimeTest):
+    HANDLER = HANDLER
 
     def call(self, case, body=b"", execution_id="exec-1", headers=None):
         return self.rt.call(body, case, {"X-Ignite-Execution-Id": execution_id, **(headers or {})})

@@ -61,15 +61,8 @@ def handler(payload, ctx):
 """
 
 
-class ProtocolTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.rt = support.DirectRuntime(HANDLER)
-        assert cls.rt.ready == b"1", cls.rt.stderr.text()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.rt.close()
+class ProtocolTest(support.DirectRuntimeTest):
+    HANDLER = HANDLER
 
     def calls(self):
         return self.rt.call(case="calls").json()  # itself a call: counts
