@@ -16,6 +16,8 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pip
   python3.11  # the Python code path's interpreter (docs/runtimes/python.md); pip comes from python3-pip
+  skopeo umoci  # container images: pull and unpack (docs/runtimes/image.md)
+  docker-registry  # tests: a registry on loopback (CNCF distribution)
 )
 
 install_missing() {

@@ -13,6 +13,13 @@
 //	    from writing the request to reading the whole NDJSON answer, and read coldStart and durationMs from
 //	    the trailer.
 //
+//	floor port -root DIR -port N [-health /healthz] [-n 60] [-gap 1200ms] [-runc BUNDLE] [-- PROGRAM ARGS...]
+//	    The floor of a container image's cold start (bench/image_cold_start.sh): per iteration, start PROGRAM
+//	    chrooted into the unpacked image root DIR with PORT=N (or, with -runc, `runc run -d` of BUNDLE, whose
+//	    config runs the same program in the same root on the host's network), poll GET -health on
+//	    127.0.0.1:N every 0.5 ms until it answers 2xx, send `POST /` with the payload, and time start -> the
+//	    complete 200; then kill it.
+//
 // Both print `key=value` lines (times in milliseconds, nearest-rank percentiles) for the calling script.
 package main
 
@@ -48,6 +55,8 @@ func main() {
 		err = spawnMain(os.Args[2:])
 	case "cold":
 		err = coldMain(os.Args[2:])
+	case "port":
+		err = portMain(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
@@ -163,6 +172,92 @@ func spawnOnce(p spawnProgram, sockPath string, req []byte) (time.Duration, erro
 	cmd.Process.Kill()
 	cmd.Wait()
 	return d, rerr
+}
+
+// ----------------------------------------------------------------------------------------------- port
+
+func portMain(args []string) error {
+	fs := flag.NewFlagSet("port", flag.ExitOnError)
+	root := fs.String("root", "", "the unpacked image root to chroot into")
+	port := fs.Int("port", 0, "the port the program binds ($PORT)")
+	health := fs.String("health", "/healthz", "the readiness path")
+	n := fs.Int("n", 60, "measured iterations")
+	warmup := fs.Int("warmup", 2, "unmeasured iterations first")
+	gap := fs.Duration("gap", 0, "idle pause before each iteration")
+	bundle := fs.String("runc", "", "start the runc bundle at this path instead of chrooting PROGRAM")
+	payload := fs.String("payload", `{"name":"bench"}`, "request body")
+	fs.Parse(args)
+	if *port == 0 || (*bundle == "" && (*root == "" || fs.NArg() == 0)) {
+		return fmt.Errorf("-port and either -runc BUNDLE or -root DIR -- PROGRAM are required")
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", *port)
+	var samples []float64
+	for i := 0; i < *warmup+*n; i++ {
+		if *gap > 0 {
+			time.Sleep(*gap)
+		}
+		var cmd *exec.Cmd
+		id := fmt.Sprintf("floor-%d-%d", os.Getpid(), i)
+		if *bundle != "" {
+			cmd = exec.Command("runc", "run", "-d", "--bundle", *bundle, id)
+		} else {
+			cmd = exec.Command(fs.Arg(0), fs.Args()[1:]...)
+			cmd.Env = []string{fmt.Sprintf("PORT=%d", *port), "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"}
+			cmd.Dir = "/"
+			cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: *root, Setpgid: true,
+				Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		d, err := serveOnce(addr, *health, *payload, start)
+		if *bundle != "" {
+			cmd.Wait() // runc run -d returns once the container runs
+			exec.Command("runc", "delete", "-f", id).Run()
+		} else {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+		}
+		if err != nil {
+			return fmt.Errorf("iteration %d: %w", i, err)
+		}
+		if i >= *warmup {
+			samples = append(samples, ms(d))
+		}
+	}
+	printStats("floor", samples)
+	return nil
+}
+
+// serveOnce polls the health path until it answers 2xx (10 s at most), then times one POST / answered 200.
+func serveOnce(addr, health, payload string, start time.Time) (time.Duration, error) {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
+	for {
+		r, err := client.Get("http://" + addr + health)
+		if err == nil {
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			if r.StatusCode/100 == 2 {
+				break
+			}
+		}
+		if time.Since(start) > 10*time.Second {
+			return 0, fmt.Errorf("%s%s never answered 2xx: %v", addr, health, err)
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	r, err := client.Post("http://"+addr+"/", "application/json", strings.NewReader(payload))
+	if err != nil {
+		return 0, err
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	d := time.Since(start)
+	if err != nil || r.StatusCode != 200 {
+		return 0, fmt.Errorf("POST /: HTTP %d %v: %s", r.StatusCode, err, truncate(body))
+	}
+	return d, nil
 }
 
 // ----------------------------------------------------------------------------------------------- cold

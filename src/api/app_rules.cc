@@ -100,6 +100,22 @@ Status ValidateConfig(const pb::AppMeta& m, uint32_t max_body_limit_mb) {
   // Schemas are checked (and compiled) once here, so routes can trust them.
   IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(m.input_schema(), "input_schema").status());
   IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(m.output_schema(), "output_schema").status());
+  if (!m.health_path().empty()) {
+    static const std::regex kPath("/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,255}");
+    if (!std::regex_match(m.health_path(), kPath)) {
+      return InvalidArgument(fmt::format("invalid health path \"{}\": give a URL path starting with '/', e.g. "
+                                         "--health-path /healthz", m.health_path()));
+    }
+  }
+  if (m.ports_size() > 8) return InvalidArgument("an app declares at most 8 ports");
+  for (int i = 0; i < m.ports_size(); ++i) {
+    if (m.ports(i) == 0 || m.ports(i) > 65535) {
+      return InvalidArgument(fmt::format("port {} is not a TCP port: use 1..65535", m.ports(i)));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (m.ports(j) == m.ports(i)) return InvalidArgument(fmt::format("port {} is declared twice", m.ports(i)));
+    }
+  }
   static const std::regex kEnvKey("[A-Za-z_][A-Za-z0-9_]*");
   for (const auto& [k, v] : m.env()) {
     if (!std::regex_match(k, kEnvKey)) {

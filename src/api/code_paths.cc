@@ -35,4 +35,16 @@ Result<const build::Builder*> StoredCodePath(const build::BuilderRegistry* build
   return builder;
 }
 
+std::string PinnedRuntime(const std::string& runtime_bytes, const std::string& source_ref) {
+  pb::Runtime r;
+  if (source_ref.empty() || !r.ParseFromString(runtime_bytes) || !r.has_image()) return runtime_bytes;
+  r.mutable_image()->set_image_ref(source_ref);
+  return r.SerializeAsString();
+}
+
+pb::CodeKind CodeKindOf(const pb::Runtime& r) {
+  if (r.has_image()) return r.image().code_kind() ? r.image().code_kind() : pb::CODE_KIND_PREBUILT;
+  return pb::CODE_KIND_SDK;
+}
+
 }  // namespace ignite::api

@@ -23,4 +23,10 @@ std::string KnownCodePaths(const build::BuilderRegistry* builders);
 // builds when it has none for it.
 Result<const build::Builder*> StoredCodePath(const build::BuilderRegistry* builders, const std::string& runtime_bytes);
 
+// The stored runtime of a version built from `runtime_bytes`, with what its build pinned (BuildRecord::
+// source_ref): an image's reference becomes the digest that was pulled. Unchanged when nothing was pinned.
+std::string PinnedRuntime(const std::string& runtime_bytes, const std::string& source_ref);
+// The CodeKind of a stored runtime: an image's own, else SDK (the compile path).
+pb::CodeKind CodeKindOf(const pb::Runtime& r);
+
 }  // namespace ignite::api

@@ -9,9 +9,34 @@
 #include "api/code_paths.h"
 #include "api/json_schema.h"
 #include "api/views.h"
+#include "build/image/image_code_path.h"
 #include "common/ids.h"
 
 namespace ignite::api {
+namespace {
+
+// An image source as the "image" code path's draft code (build/image/image_code_path.h).
+Result<pb::CompileSource> ImageDraftSource(const pb::ImageSource& image) {
+  if (!image.has_prebuilt()) {
+    return InvalidArgument("code.image needs {\"prebuilt\": {\"imageRef\": \"registry/repository:tag\"}}");
+  }
+  const auto& pre = image.prebuilt();
+  if (pre.image_ref().empty()) {
+    return InvalidArgument("code.image.prebuilt.imageRef is empty: name the image, e.g. ghcr.io/acme/app:1.0");
+  }
+  if (!pre.registry_secret_ref().empty()) {
+    return Unimplemented("registry secrets are not supported yet: only images that can be pulled anonymously run");
+  }
+  pb::CompileSource src;
+  auto* rt = src.mutable_runtime()->mutable_image();
+  rt->set_code_kind(pb::CODE_KIND_PREBUILT);
+  rt->set_image_ref(pre.image_ref());
+  src.set_source_code(build::image::ImageSourceJson(pre.image_ref(), pre.registry_secret_ref()));
+  src.set_file_name("image.json");
+  return src;
+}
+
+}  // namespace
 
 DraftService::DraftService(const ServiceContext* ctx, Routing* routing)
     : ctx_(ctx), routing_(routing), builds_(ctx->options.max_concurrent_builds, ctx->deps.clock) {}
@@ -21,10 +46,13 @@ Result<pb::SaveDraftResponse> DraftService::SaveDraft(const Principal& p, const 
   if (!req.has_code()) return InvalidArgument("missing \"code\": send {\"code\": {\"compile\": {\"sourceCode\": <base64>}}}");
   IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(req.input_schema(), "input_schema").status());
   IGNITE_RETURN_IF_ERROR(CompileOptionalSchema(req.output_schema(), "output_schema").status());
+  // An image source is the "image" code path's code: a small document naming the image (build/image/).
+  pb::CompileSource src;
   if (req.code().has_image()) {
-    return Unimplemented("container image sources are not supported yet; use the compile path (code.compile)");
+    IGNITE_ASSIGN_OR_RETURN(src, ImageDraftSource(req.code().image()));
+  } else {
+    src = req.code().compile();
   }
-  const auto& src = req.code().compile();
   pb::Runtime runtime = src.runtime();
   std::string key = CodePathKey(runtime);
   if (key.empty() && ctx_->options.builders && !src.source_code().empty()) {
@@ -40,6 +68,10 @@ Result<pb::SaveDraftResponse> DraftService::SaveDraft(const Principal& p, const 
     }  // a bad archive is reported by the builder's Check below
   }
   const build::Builder* builder = ctx_->options.builders ? ctx_->options.builders->Find(key) : nullptr;
+  if (!builder && key == "image") {
+    return Unavailable("this ignited runs no container images: it lacks skopeo and umoci (apt-get install skopeo "
+                       "umoci) or the instance sandbox (run it as root); see `GET /v1/ignite/health`");
+  }
   if (!builder) {
     std::string known = KnownCodePaths(ctx_->options.builders);
     return Unimplemented(fmt::format("the {} runtime is not supported by this platform; it builds {}", key,
@@ -111,9 +143,10 @@ Result<pb::GetDraftInfoResponse> DraftService::GetDraftInfo(const Principal& p, 
   d->set_code_hash(draft->code_hash);
   d->set_created_at_ms(draft->created_at_ms);
   d->set_updated_at_ms(draft->updated_at_ms);
-  d->set_code_kind(pb::CODE_KIND_SDK);
   d->set_code_size_bytes(draft->code_size);
   d->mutable_runtime()->ParseFromString(draft->runtime);
+  d->set_code_kind(CodeKindOf(d->runtime()));
+  if (d->runtime().has_image()) d->set_image_ref(d->runtime().image().image_ref());
   d->set_deploy_id(draft->build_id);
   if (!draft->build_id.empty()) {
     auto build = ctx_->deps.store->GetBuild(draft->build_id);
@@ -162,6 +195,7 @@ Result<DraftService::BuildRef> DraftService::StartBuild(const Principal& p, cons
     std::string artifact_hash;
     int64_t artifact_size = 0;
     std::string sdk_version;
+    std::string source_ref;
   };
   auto outcome = std::make_shared<Outcome>();
   std::string file_name = d.file_name;
@@ -197,7 +231,12 @@ Result<DraftService::BuildRef> DraftService::StartBuild(const Principal& p, cons
                                            kBuildMemoryBytes >> 30, built.status().message()));
     }
     IGNITE_ASSIGN_OR_RETURN(auto out, std::move(built));
+    for (const auto& extra : out.blobs) {
+      // Before the artifact that names them: a stored artifact never refers to a missing blob.
+      IGNITE_RETURN_IF_ERROR(ctx_->deps.blobs->PutFile(extra, false).status());
+    }
     IGNITE_ASSIGN_OR_RETURN(outcome->artifact_hash, ctx_->deps.blobs->PutFile(out.artifact_path, out.executable));
+    outcome->source_ref = out.source_ref;
     outcome->artifact_size = static_cast<int64_t>(out.artifact_size);
     outcome->sdk_version = out.sdk_version;
     job.Log(fmt::format("==> artifact {} ({} bytes, SDK {})", outcome->artifact_hash, out.artifact_size,
@@ -211,6 +250,7 @@ Result<DraftService::BuildRef> DraftService::StartBuild(const Principal& p, cons
     b.artifact_hash = outcome->artifact_hash;
     b.artifact_size = outcome->artifact_size;
     b.sdk_version = outcome->sdk_version;
+    b.source_ref = outcome->source_ref;
     std::vector<build::LogEntry> entries;
     job.ReadLog(0, &entries, std::chrono::milliseconds(0));
     for (const auto& e : entries) b.log += e.line + "\n";

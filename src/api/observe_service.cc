@@ -32,6 +32,7 @@ pb::HealthCheckResponse ObserveService::HealthCheck() const {
   r.set_uptime_ms(ctx_->deps.clock->NowUnixMs() - ctx_->started_ms);
   r.set_sandbox(ctx_->options.sandbox_description);
   r.set_limits(ctx_->options.limits_description);
+  r.set_images(ctx_->options.images_description);
   return r;
 }
 

@@ -8,6 +8,12 @@
 #include "api/json_schema.h"
 
 namespace ignite::api {
+namespace {
+
+constexpr uint32_t kDefaultImagePort = 80;
+constexpr const char* kDefaultHealthPath = "/healthz";
+
+}  // namespace
 
 Result<gateway::Route> Routing::RouteFor(const std::string& org_id, const std::string& org_name,
                                          const store::AppRecord& app, const std::string& key,
@@ -26,6 +32,15 @@ Result<gateway::Route> Routing::RouteFor(const std::string& org_id, const std::s
   IGNITE_ASSIGN_OR_RETURN(r.spec.layout, builder->Layout(ctx_->deps.blobs->PathFor(artifact_hash)));
   r.spec.start_timeout = options.instance_start_timeout;
   r.spec.hints = FailureHintsFor(r.app_id);
+  if (r.spec.layout.listen == Listen::kPort) {
+    // A layout that owns its server (an image) serves on the app's first port, and says it is ready on its
+    // health path (reference 5.5).
+    r.spec.layout.port = static_cast<uint16_t>(spec.ports_size() > 0 ? spec.ports(0) : kDefaultImagePort);
+    r.spec.layout.health_path = spec.health_path().empty() ? kDefaultHealthPath : spec.health_path();
+    r.spec.hints.not_ready = fmt::format(
+        "the container must listen on $PORT ({}) and answer GET {} with a 2xx status once it serves",
+        r.spec.layout.port, r.spec.layout.health_path);
+  }
   for (const auto& [k, v] : spec.env()) r.spec.env[k] = v;
   pb::ResourceLimits limits = AppliedLimits(spec, options.default_body_limit_mb);
   r.timeout = std::chrono::seconds(limits.timeout_secs());

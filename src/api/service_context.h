@@ -42,6 +42,7 @@ struct ServiceOptions {
   uint32_t max_body_limit_mb = 1024;
   std::string sandbox_description = "off";   // how instances are isolated, for HealthCheck
   std::string limits_description = "none";   // how their limits are enforced, for HealthCheck
+  std::string images_description = "off";    // whether container images run, for HealthCheck
   // Each build gets a group with kBuildMemoryBytes and kBuildPids (no CPU limit) for its duration. Must
   // outlive the service; nullptr: builds are not limited.
   instances::CgroupManager* cgroups = nullptr;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/code_paths.h"
 #include "api/views.h"
 
 namespace ignite::api {
@@ -17,7 +18,7 @@ Result<pb::PublishDraftResponse> VersionService::PublishDraft(const Principal& p
   v.artifact_size = build.artifact_size;
   v.build_id = build.id;
   v.spec = app.spec;
-  v.runtime = built.runtime;
+  v.runtime = PinnedRuntime(built.runtime, build.source_ref);
   v.created_at_ms = ctx_->deps.clock->NowUnixMs();
   IGNITE_ASSIGN_OR_RETURN(uint32_t number, ctx_->deps.store->PublishVersion(p.org_id, app.name, v));
   v.version = number;

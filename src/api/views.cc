@@ -1,6 +1,7 @@
 #include "api/views.h"
 
 #include "api/app_rules.h"
+#include "api/code_paths.h"
 
 namespace ignite::api {
 
@@ -18,8 +19,8 @@ pb::AppMeta ToAppMeta(const std::string& org_name, const store::AppRecord& rec, 
   m.set_resource_tier(AppliedTier(m.resource_tier()));
   *m.mutable_applied_limits() = AppliedLimits(m, default_body_limit_mb);
   m.set_deployment_state(rec.active_version > 0 ? pb::DEPLOYMENT_STATE_ACTIVE : pb::DEPLOYMENT_STATE_CREATED);
-  // Every source the platform takes today is built by a code path (CodeSource.compile).
-  m.set_deployment_mode(pb::DEPLOYMENT_MODE_COMPILE);
+  // The mode follows the saved code, as the runtime does (reference 2.6).
+  m.set_deployment_mode(m.runtime().has_image() ? pb::DEPLOYMENT_MODE_IMAGE : pb::DEPLOYMENT_MODE_COMPILE);
   return m;
 }
 
@@ -38,6 +39,8 @@ pb::AppVersionInfo ToVersionInfo(const store::VersionRecord& v, uint32_t active,
   info.set_artifact_sha256(v.artifact_hash);
   info.set_artifact_size_bytes(v.artifact_size);
   info.set_build_id(v.build_id);
+  info.set_code_kind(CodeKindOf(info.runtime()));
+  if (info.runtime().has_image()) info.set_image_ref(info.runtime().image().image_ref());
   return info;
 }
 

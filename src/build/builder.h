@@ -59,6 +59,12 @@ struct BuildOutput {
   uint64_t artifact_size = 0;
   std::string sdk_version;        // the SDK the artifact was built against, recorded with the build
   std::string toolchain_version;  // the toolchain that built it
+  // Files under work_dir the artifact refers to by sha256 (an image's layers), stored as blobs of their own
+  // before the artifact (content-addressed: a layer two images share is stored once).
+  std::vector<std::string> blobs;
+  // What the artifact was made from, pinned, when the code only named it (an image tag -> "repo@sha256:...");
+  // recorded with the build and shown on the version.
+  std::string source_ref;
 };
 
 class Builder {

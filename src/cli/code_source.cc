@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "archive/archive.h"
+#include "cli/commands.h"
 #include "cli/errors.h"
 
 namespace ignite::cli {
@@ -48,6 +49,36 @@ Result<CodeUpload> LoadCode(const std::string& path, const FileSystem& fs, const
   upload.bytes = std::move(*content);
   upload.file_name = BaseName(path);
   return upload;
+}
+
+Result<dodil::ignite::v1::CodeSource> CodeSourceFromFlags(const SourceFlags& flags, const FileSystem& fs,
+                                                          const DirectoryPacker& pack, CodeUpload* upload) {
+  dodil::ignite::v1::CodeSource source;
+  if (flags.code.empty() == flags.image_ref.empty()) {
+    return LocalError(flags.code.empty()
+                          ? "give the code with --code <dir|file>, or a container image with --image-ref <ref>"
+                          : "--code and --image-ref are two different sources: give one of them");
+  }
+  if (!flags.image_ref.empty()) {
+    if (!flags.runtime.empty()) {
+      return LocalError("--runtime does not apply to --image-ref: an image brings its own server");
+    }
+    auto* image = source.mutable_image()->mutable_prebuilt();
+    image->set_image_ref(flags.image_ref);
+    image->set_registry_secret_ref(flags.registry_secret_ref);
+    return source;
+  }
+  if (!flags.registry_secret_ref.empty()) return LocalError("--registry-secret-ref goes with --image-ref");
+  IGNITE_ASSIGN_OR_RETURN(CodeUpload loaded, LoadCode(flags.code, fs, pack));
+  auto* compile = source.mutable_compile();
+  if (!flags.runtime.empty()) {
+    IGNITE_ASSIGN_OR_RETURN(dodil::ignite::v1::Runtime runtime, RuntimeFromFlag(flags.runtime));
+    *compile->mutable_runtime() = runtime;
+  }
+  compile->set_file_name(loaded.file_name);
+  compile->set_source_code(loaded.bytes);
+  if (upload) *upload = std::move(loaded);
+  return source;
 }
 
 }  // namespace ignite::cli

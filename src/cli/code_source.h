@@ -8,6 +8,7 @@
 
 #include "cli/config.h"
 #include "common/result.h"
+#include "dodil/ignite/v1/ignite_common.pb.h"
 
 namespace ignite::cli {
 
@@ -29,5 +30,19 @@ struct CodeUpload {
 // Reads `path` for upload. A missing path, an unreadable file, or a directory that cannot be packed (empty
 // after the skips, a link leading outside it, ...) is a local error (exit 1) naming the path.
 Result<CodeUpload> LoadCode(const std::string& path, const FileSystem& fs, const DirectoryPacker& pack);
+
+// The source flags of `draft save` and `app deploy` (reference 3.6): exactly one of --code and --image-ref.
+struct SourceFlags {
+  std::string code;                 // -c, --code
+  std::string image_ref;            // --image-ref
+  std::string registry_secret_ref;  // --registry-secret-ref
+  std::string runtime;              // --runtime (compile path only)
+};
+
+// The draft's code for the flags given; `upload` (may be null) gets what --code read. Local error (exit 1)
+// when neither or both sources are given, or a flag of one source comes with the other (--runtime or
+// --registry-secret-ref with the wrong one); LoadCode's errors.
+Result<dodil::ignite::v1::CodeSource> CodeSourceFromFlags(const SourceFlags& flags, const FileSystem& fs,
+                                                          const DirectoryPacker& pack, CodeUpload* upload);
 
 }  // namespace ignite::cli

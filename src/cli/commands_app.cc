@@ -35,6 +35,7 @@ struct CreateOptions {
   bool allow_unauthenticated = false;
   std::string input_schema;   // JSON Schema text
   std::string output_schema;
+  std::string health_path;    // images: the readiness path
 };
 
 Result<v1::ResourceTier> TierFromFlag(const std::string& tier) {
@@ -84,6 +85,7 @@ Result<v1::CreateAppRequest> CreateRequest(CommandContext& ctx, const AppRef& re
   request.set_allow_unauthenticated(opts.allow_unauthenticated);
   request.set_input_schema(opts.input_schema);
   request.set_output_schema(opts.output_schema);
+  request.set_health_path(opts.health_path);
   IGNITE_RETURN_IF_ERROR(ParseEnv(opts.env, request.mutable_env()));
   if (!opts.runtime.empty()) {
     IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.runtime));
@@ -174,6 +176,7 @@ Result<std::vector<std::string>> UpdateRequest(const UpdateOptions& opts, v1::Up
     else if (field == "allow_unauthenticated") request.set_allow_unauthenticated(v.allow_unauthenticated);
     else if (field == "input_schema") request.set_input_schema(v.input_schema);
     else if (field == "output_schema") request.set_output_schema(v.output_schema);
+    else if (field == "health_path") request.set_health_path(v.health_path);
   }
   return fields;
 }
@@ -334,6 +337,9 @@ void AddConfigFlags(CLI::App* update_cmd, UpdateOptions& opts) {
       "--input-schema", u.input_schema, "JSON Schema (text) that invoke payloads must match; \"\" removes it");
   update->flags["output_schema"] =
       update_cmd->add_option("--output-schema", u.output_schema, "JSON Schema (text) of the answers (documentation)");
+  update->flags["health_path"] = update_cmd->add_option(
+      "--health-path", u.health_path, "Images: the path whose GET must answer 2xx once the container serves "
+                                      "(default /healthz)");
 }
 
 // `app stats`: GetExecutionStats.
@@ -412,7 +418,7 @@ Status AppEvents(CommandContext& ctx, const EventsOptions& opts) {
 
 struct DeployOptions {
   UpdateOptions config;  // id and the config flags
-  std::string code;
+  SourceFlags source;    // its runtime is config.values.runtime
   bool follow = false;
 };
 
@@ -420,6 +426,9 @@ struct DeployOptions {
 // Progress goes to stderr; the publish answer is the output.
 Status DeployApp(CommandContext& ctx, const DeployOptions& opts) {
   IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.config.id));
+  if (opts.source.code.empty() == opts.source.image_ref.empty()) {
+    return LocalError("give the code with --code <dir|file>, or a container image with --image-ref <ref>");
+  }
   if (opts.follow) ctx.SetDefaultTimeout("0");  // the build may take minutes
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   auto existing = client->GetApp(ref);
@@ -436,15 +445,10 @@ Status DeployApp(CommandContext& ctx, const DeployOptions& opts) {
       ctx.err() << fmt::format("Updated the configuration of {}\n", ref.id());
     }
   }
-  IGNITE_ASSIGN_OR_RETURN(CodeUpload upload, LoadCode(opts.code, ctx.fs(), ArchivePacker()));
+  SourceFlags source = opts.source;
+  source.runtime = opts.config.values.runtime;
   v1::SaveDraftRequest save;
-  v1::CompileSource* compile = save.mutable_code()->mutable_compile();
-  if (!opts.config.values.runtime.empty()) {
-    IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.config.values.runtime));
-    *compile->mutable_runtime() = runtime;
-  }
-  compile->set_file_name(upload.file_name);
-  compile->set_source_code(std::move(upload.bytes));
+  IGNITE_ASSIGN_OR_RETURN(*save.mutable_code(), CodeSourceFromFlags(source, ctx.fs(), ArchivePacker(), nullptr));
   IGNITE_ASSIGN_OR_RETURN(v1::SaveDraftResponse saved, client->SaveDraft(ref, save));
   ctx.err() << fmt::format("Saved the code (hash {})\n", saved.draft().code_hash());
   ctx.err().flush();
@@ -496,6 +500,8 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   create_cmd->add_option("--input-schema", create->input_schema,
                          "JSON Schema (text) that invoke payloads must match (else 400)");
   create_cmd->add_option("--output-schema", create->output_schema, "JSON Schema (text) of the answers (documentation)");
+  create_cmd->add_option("--health-path", create->health_path,
+                         "Images: the path whose GET must answer 2xx once the container serves (default /healthz)");
   create_cmd->footer(
       "Examples:\n"
       "  app create hello --runtime go\n"
@@ -529,8 +535,12 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
       *app, ctx, "deploy", "One shot: create the app (or update its config), save the code, build and publish it",
       [&ctx, deploy] { return DeployApp(ctx, *deploy); });
   deploy_cmd->add_option("id", deploy->config.id, kIdHelp)->required();
-  deploy_cmd->add_option("-c,--code", deploy->code, "The code: a directory (packed as tar.gz), .zip, .tar.gz or .go file")
-      ->required();
+  deploy_cmd->add_option("-c,--code", deploy->source.code,
+                         "The code: a directory (packed as tar.gz), .zip, .tar.gz, or a .go or .py file");
+  deploy_cmd->add_option("--image-ref", deploy->source.image_ref,
+                         "A container image to run instead of code (registry/repository:tag or @sha256:...)");
+  deploy_cmd->add_option("--registry-secret-ref", deploy->source.registry_secret_ref,
+                         "The registry secret to pull --image-ref with (not supported yet)");
   deploy_cmd->add_option("--runtime", deploy->config.values.runtime, "go (the default; the code decides)")
       ->check(CLI::IsMember({"go", "python", "rust", "deno"}));
   deploy_cmd->add_flag("--follow", deploy->follow, "Show the build's log as it runs");
@@ -540,7 +550,8 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
       "(like `app update`). Then `draft save`, the build (with --follow its log), and `draft publish`.\n\n"
       "Examples:\n"
       "  app deploy org:hello --code .\n"
-      "  app deploy hello --code ./src --tier small --env GREETING=hi --allow-unauthenticated --follow");
+      "  app deploy hello --code ./src --tier small --env GREETING=hi --allow-unauthenticated --follow\n"
+      "  app deploy org:web --image-ref registry.example.com/team/web:1.4 --health-path /ready");
 
   auto state_id = std::make_shared<std::string>();
   CLI::App* state_cmd = AddCommand(*app, ctx, "state", "Show the app's deployment state and running replicas",

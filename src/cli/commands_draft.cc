@@ -16,8 +16,7 @@ namespace {
 
 struct SaveOptions {
   std::string id;
-  std::string code;
-  std::string runtime;
+  SourceFlags source;
 };
 
 std::string StatusLabel(v1::VersionStatus status) {
@@ -26,23 +25,18 @@ std::string StatusLabel(v1::VersionStatus status) {
 
 Status SaveDraft(CommandContext& ctx, const SaveOptions& opts) {
   IGNITE_ASSIGN_OR_RETURN(AppRef ref, ctx.ResolveApp(opts.id));
-  IGNITE_ASSIGN_OR_RETURN(CodeUpload upload, LoadCode(opts.code, ctx.fs(), ArchivePacker()));
+  CodeUpload upload;
   v1::SaveDraftRequest request;
-  v1::CompileSource* compile = request.mutable_code()->mutable_compile();
-  if (!opts.runtime.empty()) {
-    IGNITE_ASSIGN_OR_RETURN(v1::Runtime runtime, RuntimeFromFlag(opts.runtime));
-    *compile->mutable_runtime() = runtime;
-  }
-  compile->set_file_name(upload.file_name);
+  IGNITE_ASSIGN_OR_RETURN(*request.mutable_code(), CodeSourceFromFlags(opts.source, ctx.fs(), ArchivePacker(), &upload));
   const int64_t size = static_cast<int64_t>(upload.bytes.size());
-  compile->set_source_code(std::move(upload.bytes));
 
   IGNITE_ASSIGN_OR_RETURN(ApiClient * client, ctx.Client());
   IGNITE_ASSIGN_OR_RETURN(v1::SaveDraftResponse response, client->SaveDraft(ref, request));
   return Emit(ctx, response, [&] {
     const v1::DraftInfo& draft = response.draft();
-    std::string uploaded = upload.packed_directory ? fmt::format("directory {} (packed as tar.gz)", opts.code)
-                                                   : upload.file_name;
+    std::string uploaded = !opts.source.image_ref.empty() ? "image " + opts.source.image_ref
+                           : upload.packed_directory ? fmt::format("directory {} (packed as tar.gz)", opts.source.code)
+                                                     : upload.file_name;
     return fmt::format("Saved draft of {}\n", ref.id()) +
            RenderKeyValues({{"Status", StatusLabel(draft.status())},
                             {"Code hash", draft.code_hash()},
@@ -202,17 +196,22 @@ void AddDraftCommands(CLI::App& parent, CommandContext& ctx) {
   CLI::App* save_cmd = AddCommand(*draft, ctx, "save", "Upload code into the draft (replaces the previous draft)",
                                   [&ctx, save] { return SaveDraft(ctx, *save); });
   save_cmd->add_option("id", save->id, kIdHelp)->required();
-  save_cmd->add_option("-c,--code", save->code,
+  save_cmd->add_option("-c,--code", save->source.code,
                        "A directory (packed as tar.gz, skipping .git, node_modules, __pycache__, target, .venv), "
-                       "a .zip, .tar.gz or .tgz archive, or a single .go file")
-      ->required();
-  save_cmd->add_option("--runtime", save->runtime, "go, python, rust or deno (default: detected from the code)")
+                       "a .zip, .tar.gz or .tgz archive, or a single .go or .py file");
+  save_cmd->add_option("--image-ref", save->source.image_ref,
+                       "A container image to run instead of code (registry/repository:tag or @sha256:...); it is "
+                       "pulled and pinned to its digest at build time");
+  save_cmd->add_option("--registry-secret-ref", save->source.registry_secret_ref,
+                       "The registry secret to pull --image-ref with (not supported yet)");
+  save_cmd->add_option("--runtime", save->source.runtime, "go, python, rust or deno (default: detected from the code)")
       ->check(CLI::IsMember({"go", "python", "rust", "deno"}));
   save_cmd->footer(
       "Examples:\n"
       "  draft save org:hello --code ./\n"
       "  draft save hello -c code.tar.gz\n"
-      "  draft save hello -c main.go --runtime go");
+      "  draft save hello -c main.go --runtime go\n"
+      "  draft save org:web --image-ref registry.example.com/team/web:1.4");
 
   auto info_id = std::make_shared<std::string>();
   CLI::App* info_cmd = AddCommand(*draft, ctx, "info", "Show the draft's status, code hash and build state",

@@ -140,6 +140,7 @@ std::string RuntimeLabel(const dodil::ignite::v1::Runtime& runtime) {
                                      "RUST_COMPILATION_TARGET_");
       return target.empty() ? "rust" : fmt::format("rust ({})", target);
     }
+    case Runtime::kImage: return "image";
     case Runtime::KIND_NOT_SET: break;
   }
   return "";

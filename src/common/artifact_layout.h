@@ -41,6 +41,15 @@ struct ArtifactLayout {
   std::map<std::string, std::string> env;
   Listen listen = Listen::kInheritedSocket;
   uint16_t port = 0;  // with Listen::kPort
+  // With Listen::kPort: the path whose GET answering 2xx says the server is ready (the image contract's
+  // health check).
+  std::string health_path;
+  // A root filesystem on the host (an unpacked image) the instance runs in as its "/", instead of the
+  // platform's minimal root plus `binds`; empty for the managed runtimes.
+  std::string root;
+  // The user to run as (an image's numeric USER); 0: the platform's default unprivileged user.
+  uint32_t uid = 0;
+  uint32_t gid = 0;
   bool operator==(const ArtifactLayout&) const = default;
 
   // The single-executable layout (Go, Rust native): `executable` bound at /app/handler and run as itself.

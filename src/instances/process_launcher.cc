@@ -33,14 +33,17 @@ std::string DescribeWait(int status) {
 
 class SpawnedProcess : public Process {
  public:
-  SpawnedProcess(pid_t pid, std::string socket_path, std::unique_ptr<Cgroup> cgroup, int ready_fd)
-      : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)), ready_fd_(ready_fd) {}
+  SpawnedProcess(pid_t pid, std::string socket_path, std::unique_ptr<Cgroup> cgroup, int ready_fd,
+                 std::unique_ptr<PortBridge::Bridge> bridge = nullptr)
+      : pid_(pid), socket_path_(std::move(socket_path)), cgroup_(std::move(cgroup)), ready_fd_(ready_fd),
+        bridge_(std::move(bridge)) {}
   ~SpawnedProcess() override {
     Stop(0);
     if (!socket_path_.empty()) unlink(socket_path_.c_str());
     if (ready_fd_ >= 0) close(ready_fd_);
   }
   bool Ready() override {
+    if (bridge_) return bridge_->Ready();
     std::lock_guard<std::mutex> l(mu_);
     if (ready_ || ready_fd_ < 0) return ready_;
     char c;
@@ -98,6 +101,7 @@ class SpawnedProcess : public Process {
   std::string how_;      // guarded by mu_
   int ready_fd_;         // guarded by mu_: the readiness pipe's read end (non-blocking), -1 once read
   bool ready_ = false;   // guarded by mu_
+  const std::unique_ptr<PortBridge::Bridge> bridge_;  // a layout with its own server: what reaches it
 };
 
 }  // namespace
@@ -176,19 +180,29 @@ Result<std::unique_ptr<Process>> ProcessLauncher::LaunchZygote(const InstanceSpe
 Result<std::unique_ptr<Process>> ProcessLauncher::Start(const InstanceSpec& spec, const std::string& replica_id,
                                                         int control_fd) {
   const ArtifactLayout& layout = spec.layout;
-  if (layout.listen != Listen::kInheritedSocket || layout.argv.empty()) {
-    return FailedPrecondition(fmt::format("{}: the process launcher runs layouts with a program and an inherited "
-                                          "socket only", spec.app_id));
+  if (layout.argv.empty()) return FailedPrecondition(fmt::format("{}: the layout has no program", spec.app_id));
+  const bool own_server = layout.listen == Listen::kPort;
+  if (own_server) {
+    if (control_fd >= 0) return FailedPrecondition("a zygote cannot have a server of its own");
+    if (!sandbox_) {
+      return FailedPrecondition(fmt::format(
+          "{} is a container image, which runs only in the instance sandbox; run ignited as root (without "
+          "--sandbox off)", spec.app_id));
+    }
+    if (layout.root.empty() || layout.port == 0 || access(layout.root.c_str(), F_OK) != 0) {
+      return FailedPrecondition(WithHint(fmt::format("the image root {} of {} is missing", layout.root, spec.app_id),
+                                         spec.hints.republish));
+    }
   }
   // Unsandboxed, the layout runs on the host: its program and working dir are the host paths behind them.
-  std::string program = layout.HostPath(layout.argv[0]);
+  std::string program = own_server ? layout.root + layout.argv[0] : layout.HostPath(layout.argv[0]);
   if (program.empty() || access(program.c_str(), X_OK) != 0) {
     return FailedPrecondition(WithHint(fmt::format("artifact {} of {} is missing or not executable",
                                                    program.empty() ? layout.argv[0] : program, spec.app_id),
                                        spec.hints.republish));
   }
   for (const Bind& b : layout.binds) {
-    if (b.source != program && access(b.source.c_str(), F_OK) != 0) {  // the program's was checked above
+    if (b.source != program && access(b.source.c_str(), F_OK) != 0) {  // (an image layout has no binds)  // the program's was checked above
       return FailedPrecondition(WithHint(fmt::format("{} of {} (mounted at {}) is missing", b.source, spec.app_id,
                                                      b.target),
                                          spec.hints.republish));
@@ -218,8 +232,13 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Start(const InstanceSpec& spec
   }
   std::map<std::string, std::string> env = layout.env;
   for (const auto& [k, v] : spec.env) env[k] = v;
-  env[control_fd < 0 ? "IGNITE_LISTEN_FD" : "IGNITE_ZYGOTE_FD"] = "3";
-  env["IGNITE_READY_FD"] = "4";
+  if (own_server) {
+    env["PORT"] = std::to_string(layout.port);  // the image contract: the server binds $PORT itself
+    if (!env.count("HOME")) env["HOME"] = "/tmp";  // the one writable place of a read-only root
+  } else {
+    env[control_fd < 0 ? "IGNITE_LISTEN_FD" : "IGNITE_ZYGOTE_FD"] = "3";
+    env["IGNITE_READY_FD"] = "4";
+  }
   env["IGNITE_REPLICA_ID"] = replica_id;
   env["IGNITE_FUNCTION_ID"] = spec.app_id;
   if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
@@ -232,7 +251,14 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Start(const InstanceSpec& spec
     boxed.env = std::move(env);
     boxed.stdout_fd = out.write.get();
     boxed.stderr_fd = err.write.get();
-    boxed.pass_fds = {fd3, ready.write.get()};
+    if (own_server) {
+      boxed.root = layout.root;
+      boxed.own_network = true;
+      boxed.uid = layout.uid;
+      boxed.gid = layout.gid;
+    } else {
+      boxed.pass_fds = {fd3, ready.write.get()};
+    }
     // /tmp is memory too (tmpfs pages count against the instance's memory limit): half of it at most.
     boxed.tmp_bytes = spec.memory_mb ? (uint64_t{spec.memory_mb} << 20) / 2 : uint64_t{64} << 20;
     if (cgroup) {
@@ -294,6 +320,20 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Start(const InstanceSpec& spec
   }
   // The child holds its own copies now. Closing ours means connections fail fast once the instance dies
   // instead of queueing on a socket nobody will ever accept from.
+  std::unique_ptr<PortBridge::Bridge> bridge;
+  if (pid.ok() && own_server) {
+    // The instance's own network namespace, where its server binds its port: the bridge connects there.
+    UniqueFd netns(open(fmt::format("/proc/{}/ns/net", *pid).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) {
+      int err_no = errno;
+      kill(-*pid, SIGKILL);
+      waitpid(*pid, nullptr, 0);
+      pid = Internal(fmt::format("cannot open the network namespace of {}'s instance: {}", spec.app_id,
+                                 std::strerror(err_no)));
+    } else {
+      bridge = bridge_.Open(std::move(lfd), std::move(netns), layout.port, layout.health_path);
+    }
+  }
   lfd.reset();
   out.write.reset();
   err.write.reset();
@@ -304,7 +344,8 @@ Result<std::unique_ptr<Process>> ProcessLauncher::Start(const InstanceSpec& spec
   }
   logs_->Add(out.read.release(), spec.app_id, replica_id, "stdout");
   logs_->Add(err.read.release(), spec.app_id, replica_id, "stderr");
-  return std::unique_ptr<Process>(new SpawnedProcess(*pid, path, std::move(cgroup), ready.read.release()));
+  return std::unique_ptr<Process>(
+      new SpawnedProcess(*pid, path, std::move(cgroup), own_server ? -1 : ready.read.release(), std::move(bridge)));
 }
 
 }  // namespace ignite::instances

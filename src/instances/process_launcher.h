@@ -4,7 +4,11 @@
 // behind a readiness poll. stdout/stderr go to the LogCollector. The spawn itself runs on the launcher's own
 // long-lived thread (instances/spawn_thread.h), so an instance never dies because the thread that asked for it
 // ended. With a sandbox enabled, instances start isolated (instances/sandbox.h); with cgroups, each instance
-// gets its own group carrying its spec's limits (instances/cgroups.h). Thread-safe.
+// gets its own group carrying its spec's limits (instances/cgroups.h).
+//
+// A layout with its own server (Listen::kPort, an image) runs in its root filesystem and a network namespace
+// of its own, and binds its port itself; the Unix socket is then the host end of a PortBridge, which
+// forwards to that port once the layout's health check passes (Process::Ready). Thread-safe.
 #pragma once
 
 #include <memory>
@@ -13,6 +17,7 @@
 #include "instances/cgroups.h"
 #include "instances/launcher.h"
 #include "instances/log_collector.h"
+#include "instances/port_bridge.h"
 #include "instances/sandbox.h"
 #include "instances/spawn_thread.h"
 
@@ -49,6 +54,7 @@ class ProcessLauncher : public Launcher {
   CgroupManager* cgroups_;
   SpawnThread spawner_;
   std::unique_ptr<Sandbox> sandbox_;  // set once by EnableSandbox; used on spawner_'s thread only
+  PortBridge bridge_;                 // for layouts with their own server
 
   // cgroup v1: the spawn thread waits inside the group of the next instance, so the child starts in it
   // without a migration (CgroupManager::MoveThread says why). Used on spawner_'s thread only.

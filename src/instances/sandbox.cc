@@ -37,6 +37,13 @@ constexpr int kFirstHighFd = 100;  // where descriptors wait before they are mov
 // parent's memory (CLONE_VM) and must not allocate or take locks.
 struct ChildArgs {
   const char* root;
+  // With an image root (SandboxSpawn::root): `root` is that tree, first bound onto itself read-only, then
+  // the skeleton's /dev and /etc files bound over the image's.
+  bool image_root;
+  const char* const* system_sources;  // skeleton paths
+  const char* const* system_targets;  // the same under `root`
+  int system_count;
+  bool own_network;
   const char* const* bind_sources;  // host paths
   const char* const* bind_targets;  // the same paths under `root`
   int bind_count;
@@ -89,6 +96,35 @@ int ChildMain(void* arg) {
   for (int i = 0; i < a->rlimit_count; ++i) {
     rlimit rl{a->rlimits[i].second, a->rlimits[i].second};
     if (setrlimit(a->rlimits[i].first, &rl) != 0) ChildFail(a, "setting an rlimit");
+  }
+  if (a->own_network) {
+    // Its own namespace starts with loopback down; any port may be bound by the unprivileged user (a
+    // per-namespace setting, written while this child is still root in it).
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq req{};
+    std::memcpy(req.ifr_name, "lo", 3);
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &req) != 0) ChildFail(a, "reading the loopback's flags");
+    req.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &req) != 0) ChildFail(a, "bringing the loopback up");
+    close(s);
+    int f = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+    if (f < 0 || write(f, "0", 1) != 1) ChildFail(a, "allowing unprivileged ports");
+    close(f);
+  }
+  if (a->image_root) {
+    if (mount(a->root, a->root, nullptr, MS_BIND | MS_REC, nullptr) != 0) ChildFail(a, "mounting the image root");
+    if (mount(nullptr, a->root, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
+      ChildFail(a, "making the image root read-only");
+    }
+    for (int i = 0; i < a->system_count; ++i) {
+      // /dev keeps its device nodes usable (no MS_NODEV): they are the skeleton's five, not the image's.
+      bool dev = i == 0;
+      if (mount(a->system_sources[i], a->system_targets[i], nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+          mount(nullptr, a->system_targets[i], nullptr,
+                MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | (dev ? 0 : MS_NODEV), nullptr) != 0) {
+        ChildFail(a, "mounting /dev or /etc files over the image's");
+      }
+    }
   }
   // The root: the read-only skeleton plus this instance's layout binds, /tmp and /proc.
   for (int i = 0; i < a->bind_count; ++i) {
@@ -373,6 +409,29 @@ Result<pid_t> Sandbox::Spawn(const SandboxSpawn& spec) {
   if (spec.argv.empty() || spec.argv[0].empty() || spec.argv[0][0] != '/') {
     return InvalidArgument("sandbox: argv[0] must be an absolute path inside the instance");
   }
+  const bool image_root = !spec.root.empty();
+  if (image_root && !spec.binds.empty()) return InvalidArgument("sandbox: an image root takes no binds");
+  if (image_root && (spec.root[0] != '/' || spec.root.find("..") != std::string::npos)) {
+    return InvalidArgument(fmt::format("sandbox: the root {} must be an absolute path", spec.root));
+  }
+  const std::string& root = image_root ? spec.root : options_.root_dir;
+  std::vector<std::string> system_sources, system_targets;
+  if (image_root) {
+    for (const char* p : {"/dev", "/etc/hosts", "/etc/resolv.conf"}) {  // /dev first (see ChildMain)
+      struct stat st {};
+      std::string target = root + p;
+      if (lstat(target.c_str(), &st) != 0 || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode) != (p[1] == 'd')) {
+        return FailedPrecondition(fmt::format("sandbox: the image root {} has no {} to mount over", root, p));
+      }
+      system_sources.push_back(options_.root_dir + p);
+      system_targets.push_back(std::move(target));
+    }
+  }
+  std::vector<const char*> system_sources_c, system_targets_c;
+  for (size_t i = 0; i < system_sources.size(); ++i) {
+    system_sources_c.push_back(system_sources[i].c_str());
+    system_targets_c.push_back(system_targets[i].c_str());
+  }
   std::vector<std::string> targets;
   std::vector<const char*> sources_c, targets_c;
   for (const Bind& b : spec.binds) {
@@ -386,8 +445,8 @@ Result<pid_t> Sandbox::Spawn(const SandboxSpawn& spec) {
     sources_c.push_back(spec.binds[i].source.c_str());
     targets_c.push_back(targets[i].c_str());
   }
-  std::string tmp_target = options_.root_dir + "/tmp";
-  std::string proc_target = options_.root_dir + "/proc";
+  std::string tmp_target = root + "/tmp";
+  std::string proc_target = root + "/proc";
   std::string tmp_options = fmt::format("size={},mode=1777", spec.tmp_bytes);
   std::vector<std::string> argv_strings = spec.argv;
   std::vector<char*> argv;
@@ -400,7 +459,12 @@ Result<pid_t> Sandbox::Spawn(const SandboxSpawn& spec) {
   sock_fprog filter{static_cast<unsigned short>(seccomp_.size()), seccomp_.data()};
 
   ChildArgs a{};
-  a.root = options_.root_dir.c_str();
+  a.root = root.c_str();
+  a.image_root = image_root;
+  a.system_sources = system_sources_c.data();
+  a.system_targets = system_targets_c.data();
+  a.system_count = static_cast<int>(system_sources_c.size());
+  a.own_network = spec.own_network;
   a.bind_sources = sources_c.data();
   a.bind_targets = targets_c.data();
   a.bind_count = static_cast<int>(spec.binds.size());
@@ -419,8 +483,8 @@ Result<pid_t> Sandbox::Spawn(const SandboxSpawn& spec) {
   a.cgroup_count = static_cast<int>(spec.cgroup_procs_fds.size());
   a.rlimits = spec.rlimits.data();
   a.rlimit_count = static_cast<int>(spec.rlimits.size());
-  a.uid = options_.uid;
-  a.gid = options_.gid;
+  a.uid = spec.uid ? spec.uid : options_.uid;
+  a.gid = spec.gid ? spec.gid : options_.gid;
   a.filter = &filter;
 
   // Block every signal so no handler of the daemon runs in the child; the child unblocks before exec.
@@ -430,7 +494,9 @@ Result<pid_t> Sandbox::Spawn(const SandboxSpawn& spec) {
   // CLONE_VM | CLONE_VFORK, as posix_spawn does: no page tables are copied, and this thread resumes once the
   // child has exec'd or failed.
   pid_t pid = clone(ChildMain, stack_.data() + stack_.size(),
-                    CLONE_VM | CLONE_VFORK | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, &a);
+                    CLONE_VM | CLONE_VFORK | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+                        (spec.own_network ? CLONE_NEWNET : 0) | SIGCHLD,
+                    &a);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) return Internal(fmt::format("sandbox: clone: {}", Errno(clone_errno)));

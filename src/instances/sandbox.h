@@ -60,6 +60,20 @@ struct SandboxSpawn {
   uint64_t tmp_bytes = 64 << 20;  // Size of /tmp.
   std::vector<int> cgroup_procs_fds;  // The child writes "0" to each before exec (instances/cgroups.h).
   std::vector<std::pair<int, rlim_t>> rlimits;  // Set on the child before exec.
+  // A root filesystem (an image's, unpacked on the host) to run in instead of the skeleton: it becomes the
+  // instance's "/", read-only, nosuid and nodev (device nodes an image carries are inert). The sandbox's own
+  // /dev, /etc/hosts and /etc/resolv.conf are bound over the image's, and /tmp and /proc mounted as usual,
+  // so the tree must have them as mount points (directories dev, proc, tmp; regular files etc/hosts and
+  // etc/resolv.conf, not symbolic links). `binds` must be empty with a root. Empty: the skeleton.
+  std::string root;
+  // A network namespace of the instance's own, with only its loopback, on which unprivileged processes may
+  // bind any port (ip_unprivileged_port_start = 0): for servers that bind fixed ports (images), which
+  // could not share one namespace. The caller reaches the instance through /proc/<pid>/ns/net. false: the
+  // sandbox's shared namespace with its route out.
+  bool own_network = false;
+  // The user the instance runs as; 0 (root is never allowed): SandboxOptions::uid / gid.
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
 
 class Sandbox {

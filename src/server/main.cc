@@ -24,6 +24,7 @@
 #include "api/http_api.h"
 #include "blob/fs_blob_store.h"
 #include "build/go/go_code_path.h"
+#include "build/image/image_code_path.h"
 #include "build/python/python_code_path.h"
 #include "common/ids.h"
 #include "common/process.h"
@@ -53,6 +54,7 @@ struct Flags {
   std::string python_sdk_dir = IGNITE_PYTHON_SDK_DIR;
   std::string python_cache_dir;  // Default: <data-dir>/cache/python.
   std::string python_launcher = "zygote";
+  std::vector<std::string> insecure_registries;  // pulled from without TLS verification (beyond loopback)
   int threads = 2;
   // Control-plane calls, cold starts, draft tests and log/compile-log followers (which hold a thread while
   // they follow) run here; warm invocations do not.
@@ -134,6 +136,9 @@ int main(int argc, char** argv) {
   app.add_option("--python-cache-dir", f.python_cache_dir,
                  "wheel cache shared by Python builds (default <data-dir>/cache/python)")
       ->envname("IGNITE_PYTHON_CACHE_DIR");
+  app.add_option("--insecure-registry", f.insecure_registries,
+                 "a registry (host:port) to pull images from without TLS verification; loopback ones always are "
+                 "(repeatable)");
   app.add_option("--python-launcher", f.python_launcher,
                  "how Python instances start: zygote (fork a pre-initialised interpreter per version) or process "
                  "(a fresh interpreter each time)")
@@ -324,6 +329,25 @@ int main(int argc, char** argv) {
   } else {
     // Go keeps working; saving Python code answers that this platform does not build it.
     spdlog::warn("the python code path is off: {}", py.status().message());
+  }
+  // Container images: pulled with skopeo, unpacked with umoci, run in the instance sandbox. Without any of
+  // them image sources answer Unavailable, saying what is missing.
+  {
+    build::image::ImageTools tools;
+    for (const auto& r : f.insecure_registries) tools.insecure_registries.insert(r);
+    auto image = std::make_unique<build::image::ImageCodePath>(
+        tools, [b = blobs->get()](std::string_view hash) { return b->PathFor(hash); },
+        f.data_dir + "/cache/image-roots");
+    std::string missing = image->Missing();
+    if (!missing.empty()) {
+      svc_opts.images_description = fmt::format("off ({} not found: apt-get install skopeo umoci)", missing);
+    } else if (!launcher.sandboxed()) {
+      svc_opts.images_description = "off (images run only in the instance sandbox: run ignited as root)";
+    } else {
+      svc_opts.images_description = "on (pulled with skopeo, unpacked with umoci, run in the instance sandbox)";
+      builders.Register("image", std::move(image));
+    }
+    spdlog::info("container images: {}", svc_opts.images_description);
   }
   svc_opts.builders = &builders;
   svc_opts.max_concurrent_builds = f.max_builds;

@@ -155,6 +155,11 @@ CREATE INDEX invocations_by_app ON invocations(org_id, app_id, finished_at_ms);
 CREATE INDEX invocations_by_time ON invocations(finished_at_ms);
 )sql";
 
+// Version 5: what a build's artifact was made from, pinned (an image reference -> repo@sha256:...).
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE builds ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';
+)sql";
+
 Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_ms) {
   IGNITE_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(db, Txn::Mode::kImmediate));
   // Re-read under the write lock: another ignited opening the same file may have applied it meanwhile.
@@ -173,7 +178,7 @@ Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_
 }  // namespace
 
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> migrations = {kV1, kV2, kV3, kV4};
+  static const std::vector<std::string_view> migrations = {kV1, kV2, kV3, kV4, kV5};
   return migrations;
 }
 

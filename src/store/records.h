@@ -74,6 +74,7 @@ struct BuildRecord {
   std::string sdk_version;
   int64_t created_at_ms = 0;
   int64_t finished_at_ms = 0;
+  std::string source_ref;     // What the artifact was made from, pinned (build/builder.h BuildOutput).
 };
 
 struct VersionRecord {

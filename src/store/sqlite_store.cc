@@ -80,7 +80,7 @@ DraftRecord ReadDraft(const Stmt& s) {
 
 constexpr std::string_view kBuildColumns =
     "id, org_id, app_name, code_hash, status, error, log, artifact_hash, artifact_size, sdk_version, "
-    "created_at_ms, finished_at_ms";
+    "created_at_ms, finished_at_ms, source_ref";
 BuildRecord ReadBuild(const Stmt& s) {
   return BuildRecord{.id = s.ColumnText(0),
                      .org_id = s.ColumnText(1),
@@ -93,7 +93,8 @@ BuildRecord ReadBuild(const Stmt& s) {
                      .artifact_size = s.ColumnInt(8),
                      .sdk_version = s.ColumnText(9),
                      .created_at_ms = s.ColumnInt(10),
-                     .finished_at_ms = s.ColumnInt(11)};
+                     .finished_at_ms = s.ColumnInt(11),
+                     .source_ref = s.ColumnText(12)};
 }
 
 constexpr std::string_view kVersionColumns =
@@ -420,14 +421,14 @@ Status SqliteStore::PutBuild(const BuildRecord& b) {
   // anything ever referenced builds.
   IGNITE_ASSIGN_OR_RETURN(
       Stmt s,
-      Stmt::Prepare(db_, fmt::format("INSERT INTO builds({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      Stmt::Prepare(db_, fmt::format("INSERT INTO builds({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                      "ON CONFLICT(id) DO UPDATE SET "
                                      "org_id = excluded.org_id, app_name = excluded.app_name, "
                                      "code_hash = excluded.code_hash, status = excluded.status, "
                                      "error = excluded.error, log = excluded.log, "
                                      "artifact_hash = excluded.artifact_hash, artifact_size = excluded.artifact_size, "
                                      "sdk_version = excluded.sdk_version, created_at_ms = excluded.created_at_ms, "
-                                     "finished_at_ms = excluded.finished_at_ms",
+                                     "finished_at_ms = excluded.finished_at_ms, source_ref = excluded.source_ref",
                                      kBuildColumns)));
   Status st = s.BindText(1, b.id)
                   .BindText(2, b.org_id)
@@ -441,6 +442,7 @@ Status SqliteStore::PutBuild(const BuildRecord& b) {
                   .BindText(10, b.sdk_version)
                   .BindInt(11, b.created_at_ms)
                   .BindInt(12, b.finished_at_ms)
+                  .BindText(13, b.source_ref)
                   .Run();
   if (s.rc() == SQLITE_CONSTRAINT_FOREIGNKEY) return AppNotFound(b.org_id, b.app_name);
   return st;

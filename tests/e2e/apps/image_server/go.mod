@@ -1,0 +1,3 @@
+module imageserver
+
+go 1.26
