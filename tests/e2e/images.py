@@ -221,6 +221,41 @@ def image_server_binary():
     return build_image_server()
 
 
+SHIM_SRC = (Path(__file__).parent / "apps" / "image_shim").resolve()
+
+
+def build_with_shim(app_dir, name):
+    """A test app written for the Go SDK (apps/<name>: main.go using ignite.Start) built against the image
+    shim (apps/image_shim), which serves it on $PORT: the same code as a container image's server. Static,
+    cached like build_image_server. Returns the binary's path."""
+    app_dir = Path(app_dir)
+    h = hashlib.sha256()
+    for f in (app_dir / "main.go", SHIM_SRC / "shim.go", SHIM_SRC / "go.mod"):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    cached = CACHE / h.hexdigest() / name
+    if cached.is_file() and os.access(cached, os.X_OK):
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PATH"] = GO_BIN + os.pathsep + env.get("PATH", "")
+    env.update(CGO_ENABLED="0", GOOS="linux", GOARCH="amd64", GOTOOLCHAIN="local", GOWORK="off", GOFLAGS="-mod=mod",
+               GOPROXY="off")
+    go = shutil.which("go", path=env["PATH"])
+    if go is None:
+        pytest.skip(f"building {name} needs Go (looked in {GO_BIN} and PATH)")
+    with tempfile.TemporaryDirectory(prefix=f"{name}-build-") as tmp:
+        shutil.copy2(app_dir / "main.go", Path(tmp) / "main.go")
+        (Path(tmp) / "go.mod").write_text(f"module {name}\n\ngo 1.26\n\nrequire ignite v0.0.0\n\n"
+                                          f"replace ignite => {SHIM_SRC}\n")
+        out = Path(tmp) / name
+        _run([go, "build", "-trimpath", "-ldflags=-s -w", "-o", str(out), "."], timeout=300, env=env, cwd=tmp)
+        staged = cached.with_name(f".{name}.{os.getpid()}")
+        shutil.copy2(out, staged)
+        os.chmod(staged, 0o755)
+        os.replace(staged, cached)
+    return cached
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Layers
 

@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -305,3 +306,40 @@ def test_rollback_returns_to_the_earlier_image(platform, registry, image_server_
     platform.ok("version", "rollback", f"org:{name}", "1")
     assert app_get(platform, name)["activeVersion"] == 1
     assert invoke(platform, name)["env"].get("GREETING") == "one"
+
+
+def test_rollback_between_an_image_version_and_a_compiled_version(platform, registry, image_server_binary):
+    name = unique("modes")
+    hello = str((Path(__file__).parent / "apps" / "hello").resolve())
+    platform.ok("app", "deploy", f"org:{name}", "--code", hello, timeout=300)
+    assert json.loads(platform.ok("invoke", f"org:{name}", "-p", '{"name":"go"}').stdout)["greeting"] == "Hello, go!"
+    assert app_get(platform, name)["deploymentMode"] == "DEPLOYMENT_MODE_COMPILE"
+
+    ref = server_image(registry, image_server_binary, repo(name), "v1", env={"GREETING": "image"})
+    deployed(platform, name, ref)
+    assert invoke(platform, name)["env"].get("GREETING") == "image"
+    app = app_get(platform, name)
+    assert app["deploymentMode"] == "DEPLOYMENT_MODE_IMAGE" and app["activeVersion"] == 2, app
+    kinds = {v["version"]: v.get("codeKind") for v in versions(platform, name)}
+    assert kinds == {1: "CODE_KIND_SDK", 2: "CODE_KIND_PREBUILT"}, kinds
+
+    platform.ok("version", "rollback", f"org:{name}", "1")
+    assert json.loads(platform.ok("invoke", f"org:{name}", "-p", '{"name":"back"}').stdout)["greeting"] == "Hello, back!"
+    platform.ok("version", "rollback", f"org:{name}", "2")
+    assert invoke(platform, name)["env"].get("GREETING") == "image"
+
+
+def test_two_apps_on_one_image_share_its_stored_layers(platform, registry, image_server_binary):
+    a, b = unique("share-a"), unique("share-b")
+    ref = server_image(registry, image_server_binary, repo(a), "v1", env={"GREETING": "shared"})
+    deployed(platform, a, ref)
+    blobs = platform.data_dir / "blobs" / "sha256"
+    before = {p for p in blobs.rglob("*") if p.is_file()}
+    deployed(platform, b, ref)
+    added = {p for p in blobs.rglob("*") if p.is_file()} - before
+    # The second app stores no layer, config or manifest again: at most its own draft and descriptor.
+    manifest = inspect(ref, raw=True)
+    layer_hex = {l["digest"].split(":", 1)[1] for l in manifest["layers"]}
+    assert not {p.parent.name + p.name for p in added} & layer_hex, added
+    assert len(added) <= 2, added
+    assert invoke(platform, b)["env"].get("GREETING") == "shared"

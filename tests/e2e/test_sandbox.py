@@ -1,6 +1,7 @@
 """The instance sandbox, end to end: a hostile handler tries to escape its instance while a bystander app
-(hello) must keep serving. Every test runs twice: against the Go app (apps/hostile, the process launcher)
-and the Python app (apps/python_hostile, instances forked from a zygote), which do the same attacks.
+(hello) must keep serving. Every test runs three times: against the Go app (apps/hostile, the process
+launcher), the Python app (apps/python_hostile, instances forked from a zygote), which do the same attacks,
+and the Go app built into a container image (apps/image_shim serves it on $PORT; its own root and network).
 
 The contract under test: each instance runs in its own PID, mount, IPC and UTS namespaces, in a network
 namespace without a route to the host's loopback, as uid/gid 65534 without capabilities, with no_new_privs
@@ -29,6 +30,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+import images
+from images import registry  # noqa: F401  (the image variant pulls from it)
 
 HOSTILE_DIR = (Path(__file__).parent / "apps" / "hostile").resolve()
 HELLO_DIR = (Path(__file__).parent / "apps" / "hello").resolve()
@@ -205,10 +209,30 @@ def wait_until(predicate, timeout, what):
 # allowed to hold differs: its own code file, and the read-only trees its runtime needs at /.
 RUNTIMES = {
     "go": SimpleNamespace(dir=HOSTILE_DIR, prefix="hostile", own_file="/app/handler",
-                          root=["app", "dev", "etc", "proc", "tmp"]),
+                          root=["app", "dev", "etc", "proc", "tmp"], etc=["passwd", "group", "hosts", "resolv.conf", "ssl"]),
     "python": SimpleNamespace(dir=PY_HOSTILE_DIR, prefix="pyhostile", own_file="/app/handler.py",
-                              root=["app", "dev", "etc", "ignite", "lib", "lib64", "proc", "tmp", "usr"]),
+                              root=["app", "dev", "etc", "ignite", "lib", "lib64", "proc", "tmp", "usr"],
+                              etc=["passwd", "group", "hosts", "resolv.conf", "ssl"]),
+    # The Go app built against the image shim (apps/image_shim) into a container image: its own root (the
+    # image's, read-only), user and network namespace (docs/runtimes/image.md). Images bring their own CA
+    # certificates, so /etc has what the image put there plus the platform's hosts and resolv.conf.
+    "image": SimpleNamespace(dir=None, prefix="imghostile", own_file="/app/handler",
+                             root=["app", "dev", "etc", "proc", "tmp"], etc=["passwd", "group", "hosts", "resolv.conf"]),
 }
+
+
+def deploy_source(request, rt):
+    """The deploy flags that give an app the runtime's hostile code."""
+    if rt.dir is not None:
+        return ["-c", str(rt.dir)]
+    missing = images.missing_tools()
+    if missing:
+        pytest.skip("the image variant needs " + ", ".join(missing))
+    registry = request.getfixturevalue("registry")
+    binary = images.build_with_shim(HOSTILE_DIR, "hostile")
+    ref = images.build_image(registry, "ignite-e2e/hostile", "1", {"/app/handler": binary}, user="65534",
+                             entrypoint=["/app/handler"], workdir="/app")
+    return ["--image-ref", ref]
 
 
 @pytest.fixture(scope="module")
@@ -225,11 +249,12 @@ def bystander(platform):
 def env(request, platform, bystander):
     rt = RUNTIMES[request.param]
     hostile, mem, cpu = rt.prefix, f"{rt.prefix}-mem", f"{rt.prefix}-cpu"
-    platform.ok("app", "deploy", f"org:{hostile}", "-c", str(rt.dir), timeout=240)
-    platform.ok("app", "deploy", f"org:{mem}", "-c", str(rt.dir), "--memory", str(MEMORY_MB), timeout=240)
-    platform.ok("app", "deploy", f"org:{cpu}", "-c", str(rt.dir), "--cpu", str(CPU_MILLIS), timeout=240)
+    source = deploy_source(request, rt)
+    platform.ok("app", "deploy", f"org:{hostile}", *source, timeout=240)
+    platform.ok("app", "deploy", f"org:{mem}", *source, "--memory", str(MEMORY_MB), timeout=240)
+    platform.ok("app", "deploy", f"org:{cpu}", *source, "--cpu", str(CPU_MILLIS), timeout=240)
     env = SimpleNamespace(p=platform, runtime=request.param, hostile=hostile, mem=mem, cpu=cpu,
-                          own_file=rt.own_file, root=rt.root, **vars(bystander))
+                          own_file=rt.own_file, root=rt.root, etc=rt.etc, **vars(bystander))
     for app in (hostile, mem, cpu):
         assert attack(platform, app, "noop")["ok"] is True
     return env
@@ -288,7 +313,7 @@ def test_instance_is_unprivileged_and_in_its_own_namespaces(env):
     root_mount = [line.split() for line in me["mounts"].splitlines() if line.split()[1:2] == ["/"]]
     assert root_mount and "ro" in root_mount[-1][3].split(","), f"/ is not mounted read-only: {root_mount}"
     assert "shadow" not in me["etc"] and "gshadow" not in me["etc"], me["etc"]
-    for name in ("passwd", "group", "hosts", "resolv.conf", "ssl"):
+    for name in env.etc:
         assert name in me["etc"], f"/etc/{name} missing: {me['etc']}"
     devices = set(me["dev"]) - {"fd", "stdin", "stdout", "stderr"}  # tolerated /proc/self/fd symlinks
     assert {"null", "zero", "full", "random", "urandom"} <= devices <= {"null", "zero", "full", "random", "urandom"}, \
@@ -405,6 +430,9 @@ def test_seccomp_blocks_mount_and_new_user_namespaces(env):
 
 
 def test_outbound_tcp_works(env):
+    if env.runtime == "image":
+        pytest.skip("image instances have a network namespace of their own with loopback only: no route out yet "
+                    "(docs/runtimes/image.md)")
     try:
         socket.create_connection(("proxy.golang.org", 443), timeout=5).close()
     except OSError as e:
