@@ -24,9 +24,6 @@ Result<pb::CompileSource> ImageDraftSource(const pb::ImageSource& image) {
   if (pre.image_ref().empty()) {
     return InvalidArgument("code.image.prebuilt.imageRef is empty: name the image, e.g. ghcr.io/acme/app:1.0");
   }
-  if (!pre.registry_secret_ref().empty()) {
-    return Unimplemented("registry secrets are not supported yet: only images that can be pulled anonymously run");
-  }
   pb::CompileSource src;
   auto* rt = src.mutable_runtime()->mutable_image();
   rt->set_code_kind(pb::CODE_KIND_PREBUILT);
@@ -88,6 +85,7 @@ Result<pb::SaveDraftResponse> DraftService::SaveDraft(const Principal& p, const 
   check.scratch_dir = scratch.string();
   check.limits = ctx_->options.limits;
   check.isolation.bwrap = ctx_->build_bwrap;
+  check.secrets = SecretsOf(p.org_id);
   IGNITE_RETURN_IF_ERROR(builder->Check(build::Source{src.source_code(), src.file_name()}, check));
 
   IGNITE_ASSIGN_OR_RETURN(std::string hash, ctx_->deps.blobs->Put(src.source_code()));
@@ -162,6 +160,12 @@ Result<pb::GetDraftInfoResponse> DraftService::GetDraftInfo(const Principal& p, 
   return resp;
 }
 
+build::SecretResolver DraftService::SecretsOf(const std::string& org_id) const {
+  const auto& resolve = ctx_->options.resolve_secret;
+  if (!resolve) return {};
+  return [resolve, org_id](std::string_view name) { return resolve(org_id, name); };
+}
+
 Result<DraftService::BuildRef> DraftService::StartBuild(const Principal& p, const std::string& app,
                                                               const store::DraftRecord& draft) {
   std::lock_guard<std::mutex> l(start_build_mu_);
@@ -214,6 +218,7 @@ Result<DraftService::BuildRef> DraftService::StartBuild(const Principal& p, cons
     ctx.on_log = [&job](std::string_view line) { job.Log(line); };
     ctx.cancel = job.cancel_flag();
     ctx.isolation.bwrap = ctx_->build_bwrap;
+    ctx.secrets = SecretsOf(b.org_id);
     // The build's own group for its duration; destroying it kills whatever the build left behind.
     std::unique_ptr<instances::Cgroup> cgroup;
     if (ctx_->options.cgroups) {

@@ -48,6 +48,8 @@ class DraftService {
   };
   // Starts the build of the draft's code unless a build of exactly that code succeeded or is under way.
   Result<BuildRef> StartBuild(const Principal& p, const std::string& app, const store::DraftRecord& draft);
+  // The secrets a check or build of `org_id`'s code may use (ServiceOptions::resolve_secret).
+  build::SecretResolver SecretsOf(const std::string& org_id) const;
   // Waits for the build; its record when it succeeded, else why it did not.
   Result<store::BuildRecord> AwaitBuild(const BuildRef& ref);
   // The build of `deploy_id`, if it belongs to the caller's org (NotFound otherwise, without saying more).

@@ -106,6 +106,14 @@ class RecordingStore : public store::Store {
   Result<store::VersionRecord> GetVersion(std::string_view o, std::string_view a, uint32_t v) override {
     return inner_->GetVersion(o, a, v);
   }
+  Status PutSecret(const store::SecretRecord& s) override { return inner_->PutSecret(s); }
+  Result<store::SecretRecord> GetSecret(std::string_view o, std::string_view n) override {
+    return inner_->GetSecret(o, n);
+  }
+  Result<std::vector<store::SecretRecord>> ListSecrets(std::string_view o) override { return inner_->ListSecrets(o); }
+  Status DeleteSecret(std::string_view o, std::string_view n, bool* removed = nullptr) override {
+    return inner_->DeleteSecret(o, n, removed);
+  }
   Status SetActiveVersion(std::string_view o, std::string_view a, uint32_t v) override {
     return inner_->SetActiveVersion(o, a, v);
   }

@@ -15,6 +15,7 @@
 #include "api/roles.h"
 #include "common/names.h"
 #include "dodil/ignite/v1/ignite_auth.grpc.pb.h"
+#include "dodil/ignite/v1/ignite_secret.grpc.pb.h"
 #include "dodil/ignite/v1/ignite_compute.grpc.pb.h"
 
 namespace ignite::api {
@@ -365,9 +366,41 @@ class GrpcApi::Service final : public pb::ComputeService::Service {
   Authenticator* auth_;
 };
 
-GrpcApi::GrpcApi(ComputeService* service, AsyncInvoker* async, AuthService* accounts, Authenticator* auth)
+// SecretService (api/secret_service.h): the same methods as the HTTP routes (api/secret_http.h).
+class GrpcApi::SecretRpcs final : public pb::SecretService::Service {
+ public:
+  SecretRpcs(SecretService* secrets, Authenticator* auth) : secrets_(secrets), auth_(auth) {}
+
+  grpc::Status CreateSecret(grpc::ServerContext* c, const pb::CreateSecretRequest* r,
+                            pb::CreateSecretResponse* o) override {
+    return Answer(auth_, c, "CreateSecret", *r, o,
+                  [this](const Principal& p, const auto& req) { return secrets_->CreateSecret(p, req); });
+  }
+  grpc::Status GetSecret(grpc::ServerContext* c, const pb::GetSecretRequest* r, pb::GetSecretResponse* o) override {
+    return Answer(auth_, c, "GetSecret", *r, o,
+                  [this](const Principal& p, const auto& req) { return secrets_->GetSecret(p, req); });
+  }
+  grpc::Status ListSecrets(grpc::ServerContext* c, const pb::ListSecretsRequest* r,
+                           pb::ListSecretsResponse* o) override {
+    return Answer(auth_, c, "ListSecrets", *r, o,
+                  [this](const Principal& p, const auto& req) { return secrets_->ListSecrets(p, req); });
+  }
+  grpc::Status DeleteSecret(grpc::ServerContext* c, const pb::DeleteSecretRequest* r,
+                            pb::DeleteSecretResponse* o) override {
+    return Answer(auth_, c, "DeleteSecret", *r, o,
+                  [this](const Principal& p, const auto& req) { return secrets_->DeleteSecret(p, req); });
+  }
+
+ private:
+  SecretService* secrets_;
+  Authenticator* auth_;
+};
+
+GrpcApi::GrpcApi(ComputeService* service, AsyncInvoker* async, AuthService* accounts, SecretService* secrets,
+                 Authenticator* auth)
     : service_(std::make_unique<Service>(service, async, auth)),
-      auth_rpcs_(std::make_unique<AuthRpcs>(accounts, auth)) {}
+      auth_rpcs_(std::make_unique<AuthRpcs>(accounts, auth)),
+      secret_rpcs_(std::make_unique<SecretRpcs>(secrets, auth)) {}
 
 GrpcApi::~GrpcApi() { Stop(std::chrono::milliseconds(0)); }
 
@@ -378,6 +411,7 @@ Status GrpcApi::Start(const std::string& host, uint16_t port) {
   builder.AddListeningPort(fmt::format("{}:{}", host, port), grpc::InsecureServerCredentials(), &selected);
   builder.RegisterService(service_.get());
   builder.RegisterService(auth_rpcs_.get());
+  builder.RegisterService(secret_rpcs_.get());
   // Payloads and answers of Invoke travel in single messages: allow the platform's body sizes.
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);

@@ -20,6 +20,7 @@
 #include "api/auth.h"
 #include "api/auth_service.h"
 #include "api/compute_service.h"
+#include "api/secret_service.h"
 #include "common/result.h"
 
 namespace ignite::api {
@@ -27,7 +28,8 @@ namespace ignite::api {
 class GrpcApi {
  public:
   // All must outlive the GrpcApi.
-  GrpcApi(ComputeService* service, AsyncInvoker* async, AuthService* accounts, Authenticator* auth);
+  GrpcApi(ComputeService* service, AsyncInvoker* async, AuthService* accounts, SecretService* secrets,
+          Authenticator* auth);
   ~GrpcApi();
 
   // Listens on host:port (port 0: any free port, see port()) with reflection enabled and starts serving on
@@ -40,8 +42,10 @@ class GrpcApi {
  private:
   class Service;
   class AuthRpcs;
+  class SecretRpcs;
   std::unique_ptr<Service> service_;
   std::unique_ptr<AuthRpcs> auth_rpcs_;
+  std::unique_ptr<SecretRpcs> secret_rpcs_;
   std::unique_ptr<grpc::Server> server_;
   uint16_t port_ = 0;
 };

@@ -45,6 +45,11 @@ const std::map<std::string_view, Role>& Table() {
       {"GetAppCode", Role::kDeveloper},
       {"Invoke", Role::kDeveloper},
       {"InvokeAsync", Role::kDeveloper},
+      // Secrets (api/secret_service.h): anyone may see which exist; values are a developer's.
+      {"ListSecrets", Role::kViewer},
+      {"GetSecret", Role::kDeveloper},
+      {"CreateSecret", Role::kDeveloper},
+      {"DeleteSecret", Role::kDeveloper},
       // Service accounts (api/auth_service.h).
       {"CreateServiceAccount", Role::kAdmin},
       {"ListServiceAccounts", Role::kAdmin},

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -43,6 +44,9 @@ struct ServiceOptions {
   std::string sandbox_description = "off";   // how instances are isolated, for HealthCheck
   std::string limits_description = "none";   // how their limits are enforced, for HealthCheck
   std::string images_description = "off";    // whether container images run, for HealthCheck
+  // A secret of an org by name, for checks and builds that use one (api/secret_service.h Resolve); empty:
+  // no secrets.
+  std::function<Result<build::SecretValue>(const std::string& org_id, std::string_view name)> resolve_secret;
   // Each build gets a group with kBuildMemoryBytes and kBuildPids (no CPU limit) for its duration. Must
   // outlive the service; nullptr: builds are not limited.
   instances::CgroupManager* cgroups = nullptr;

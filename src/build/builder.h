@@ -35,10 +35,22 @@ struct Isolation {
   std::vector<std::string> cgroup_procs;  // cgroup.procs files every step joins first; empty: no groups
 };
 
+// A named credential of the code's organization (api/secret_service.h), as a check or build uses it.
+struct SecretValue {
+  std::string type;            // "registry_secret" or "git_secret"
+  std::string username;
+  std::string password;        // a registry secret's password, a git secret's token
+  std::string server_address;  // a registry secret's registry ("" = docker.io)
+};
+// Resolves a secret of the code's organization by name: NotFound naming it when it does not exist. Empty
+// when the platform keeps no secrets.
+using SecretResolver = std::function<Result<SecretValue>(std::string_view name)>;
+
 struct CheckContext {
   std::string scratch_dir;  // an existing directory for temporary extraction; the check cleans up after itself
   archive::Limits limits;
   Isolation isolation;
+  SecretResolver secrets;
 };
 
 struct BuildContext {
@@ -50,6 +62,7 @@ struct BuildContext {
   std::function<void(std::string_view)> on_log;
   const std::atomic<bool>* cancel = nullptr;  // when it becomes true the running step is killed: Cancelled
   Isolation isolation;
+  SecretResolver secrets;
 };
 
 // What a successful build produced.

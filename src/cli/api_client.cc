@@ -418,6 +418,26 @@ Result<v1::DeleteServiceAccountResponse> ApiClient::DeleteServiceAccount(const s
       *this, http::Verb::delete_, std::string(kServiceAccountsPath) + "/" + PercentEncode(id), nullptr);
 }
 
+constexpr const char* kSecretsPath = "/v1/ignite/secrets";
+
+Result<v1::CreateSecretResponse> ApiClient::CreateSecret(const v1::CreateSecretRequest& request) {
+  return CallFor<v1::CreateSecretResponse>(*this, http::Verb::post, kSecretsPath, &request);
+}
+
+Result<v1::GetSecretResponse> ApiClient::GetSecret(const std::string& name) {
+  return CallFor<v1::GetSecretResponse>(*this, http::Verb::get, std::string(kSecretsPath) + "/" + PercentEncode(name),
+                                        nullptr);
+}
+
+Result<v1::ListSecretsResponse> ApiClient::ListSecrets() {
+  return CallFor<v1::ListSecretsResponse>(*this, http::Verb::get, kSecretsPath, nullptr);
+}
+
+Result<v1::DeleteSecretResponse> ApiClient::DeleteSecret(const std::string& name) {
+  return CallFor<v1::DeleteSecretResponse>(*this, http::Verb::delete_,
+                                           std::string(kSecretsPath) + "/" + PercentEncode(name), nullptr);
+}
+
 Result<v1::WhoAmIResponse> ApiClient::WhoAmI() {
   return CallFor<v1::WhoAmIResponse>(*this, http::Verb::get, "/v1/ignite/auth/whoami", nullptr);
 }

@@ -17,6 +17,7 @@
 #include "common/names.h"
 #include "common/result.h"
 #include "dodil/ignite/v1/ignite_auth.pb.h"
+#include "dodil/ignite/v1/ignite_secret.pb.h"
 #include "dodil/ignite/v1/ignite_compute.pb.h"
 #include "http/client.h"
 
@@ -124,6 +125,11 @@ class ApiClient {
   Result<v1::ListServiceAccountsResponse> ListServiceAccounts();
   Result<v1::DeleteServiceAccountResponse> DeleteServiceAccount(const std::string& id);
   Result<v1::WhoAmIResponse> WhoAmI();
+  // SecretService (ignite_secret.proto).
+  Result<v1::CreateSecretResponse> CreateSecret(const v1::CreateSecretRequest& request);
+  Result<v1::GetSecretResponse> GetSecret(const std::string& name);
+  Result<v1::ListSecretsResponse> ListSecrets();
+  Result<v1::DeleteSecretResponse> DeleteSecret(const std::string& name);
 
  private:
   // What StreamNdjson feeds a 2xx answer's body to.

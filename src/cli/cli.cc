@@ -42,6 +42,7 @@ void AddIgniteGroups(CLI::App& parent, CommandContext& ctx) {
   AddVersionCommands(parent, ctx);
   AddInvokeCommand(parent, ctx);
   AddExecutionCommands(parent, ctx);
+  AddSecretCommands(parent, ctx);
   AddConfigCommands(parent, ctx);
   AddLoginCommand(parent, ctx);
 }

@@ -78,6 +78,8 @@ void AddDraftCommands(CLI::App& parent, CommandContext& ctx);
 void AddVersionCommands(CLI::App& parent, CommandContext& ctx);
 void AddInvokeCommand(CLI::App& parent, CommandContext& ctx);
 void AddExecutionCommands(CLI::App& parent, CommandContext& ctx);
+// `secret create|get|list|delete` (commands_secret.cc).
+void AddSecretCommands(CLI::App& parent, CommandContext& ctx);
 // `config set|view` (commands_config.cc).
 void AddConfigCommands(CLI::App& parent, CommandContext& ctx);
 // `login` (commands_login.cc): `login <service_account_id> <secret>` or `login --token T [--api-endpoint E]

@@ -17,6 +17,9 @@
 #include "api/auth.h"
 #include "api/auth_http.h"
 #include "api/auth_service.h"
+#include "api/secret_http.h"
+#include "api/secret_service.h"
+#include "common/secret_box.h"
 #include "server/admin.h"
 #include "api/compute_service.h"
 #include "api/direct_url.h"
@@ -55,6 +58,7 @@ struct Flags {
   std::string python_cache_dir;  // Default: <data-dir>/cache/python.
   std::string python_launcher = "zygote";
   std::vector<std::string> insecure_registries;  // pulled from without TLS verification (beyond loopback)
+  std::string secret_key_file;                    // Default: <data-dir>/secret.key.
   int threads = 2;
   // Control-plane calls, cold starts, draft tests and log/compile-log followers (which hold a thread while
   // they follow) run here; warm invocations do not.
@@ -136,6 +140,10 @@ int main(int argc, char** argv) {
   app.add_option("--python-cache-dir", f.python_cache_dir,
                  "wheel cache shared by Python builds (default <data-dir>/cache/python)")
       ->envname("IGNITE_PYTHON_CACHE_DIR");
+  app.add_option("--secret-key-file", f.secret_key_file,
+                 "the 32-byte key secrets are encrypted with, created when missing (default <data-dir>/secret.key); "
+                 "keep it off the database's disk or backups to keep a stolen database useless")
+      ->envname("IGNITE_SECRET_KEY_FILE");
   app.add_option("--insecure-registry", f.insecure_registries,
                  "a registry (host:port) to pull images from without TLS verification; loopback ones always are "
                  "(repeatable)");
@@ -203,6 +211,7 @@ int main(int argc, char** argv) {
     api::HttpApi(nullptr, nullptr, nullptr).Register(&router);
     api::RegisterAsyncRoutes(&router, nullptr, nullptr, nullptr);
     api::RegisterAuthRoutes(&router, nullptr, nullptr, nullptr);
+    api::RegisterSecretRoutes(&router, nullptr, nullptr, nullptr);
     for (const auto& r : router.Describe()) std::cout << r << "\n";
     return 0;
   }
@@ -359,6 +368,14 @@ int main(int argc, char** argv) {
   svc_opts.limits_description = cgroups->Describe();
   svc_opts.cgroups = cgroups.get();
   svc_opts.sandbox_builds = launcher.sandboxed();
+  // Secrets (api/secret_service.h), sealed with a key kept outside the database.
+  if (f.secret_key_file.empty()) f.secret_key_file = f.data_dir + "/secret.key";
+  auto secret_box = SecretBox::OpenKeyFile(f.secret_key_file);
+  if (!secret_box.ok()) return Fail(secret_box.status());
+  api::SecretService secrets(store->get(), &*secret_box, &SystemClock());
+  svc_opts.resolve_secret = [&secrets](const std::string& org_id, std::string_view name) {
+    return secrets.Resolve(org_id, name);
+  };
   api::ComputeService service(svc_opts, api::Deps{store->get(), blobs->get(), &routes, &instances, &invoker, &logs,
                                                   &SystemClock(), &invocations, &app_events});
   if (auto st = service.LoadRoutes(); !st.ok()) return Fail(st);
@@ -375,7 +392,8 @@ int main(int argc, char** argv) {
   api::AuthService auth_service(store->get(), &auth, &SystemClock(),
                                 api::AuthOptions{.token_ttl = std::chrono::seconds(f.token_ttl_secs)});
   api::RegisterAuthRoutes(&router, &auth_service, &auth, &pool);
-  api::GrpcApi grpc_api(&service, &async_invoker, &auth_service, &auth);
+  api::RegisterSecretRoutes(&router, &secrets, &auth, &pool);
+  api::GrpcApi grpc_api(&service, &async_invoker, &auth_service, &secrets, &auth);
   if (f.grpc_listen != "off") {
     auto at = SplitHostPort(f.grpc_listen, "--grpc-listen");
     if (!at.ok()) return Fail(at.status());

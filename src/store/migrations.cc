@@ -160,6 +160,22 @@ constexpr std::string_view kV5 = R"sql(
 ALTER TABLE builds ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 6: secrets of an organization (git credentials, registry passwords) for builds and deploys. `sealed`
+// is the value as common/secret_box.h sealed it (AES-256-GCM with aad "<org_id>/<name>"), hence BLOB: the
+// store never holds plaintext. Orgs are never deleted, so the foreign key only enforces that the org exists;
+// the primary key makes names unique per org and serves the per-org listing by name.
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE secrets (
+  org_id        TEXT NOT NULL REFERENCES orgs(id),
+  name          TEXT NOT NULL,
+  type          TEXT NOT NULL,
+  sealed        BLOB NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, name)
+);
+)sql";
+
 Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_ms) {
   IGNITE_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(db, Txn::Mode::kImmediate));
   // Re-read under the write lock: another ignited opening the same file may have applied it meanwhile.
@@ -178,7 +194,7 @@ Status ApplyOne(sqlite3* db, int64_t version, std::string_view sql, int64_t now_
 }  // namespace
 
 const std::vector<std::string_view>& Migrations() {
-  static const std::vector<std::string_view> migrations = {kV1, kV2, kV3, kV4, kV5};
+  static const std::vector<std::string_view> migrations = {kV1, kV2, kV3, kV4, kV5, kV6};
   return migrations;
 }
 

@@ -119,6 +119,18 @@ struct InvocationRecord {
   bool cold_start = false;
 };
 
+// A secret of an organization (git credentials, registry passwords) that builds and deploys refer to by name.
+// The value is sealed by common/secret_box.h (AES-256-GCM, aad "<org_id>/<name>") before it reaches the
+// store: the store never sees plaintext, and a sealed value moved to another org or name does not open.
+struct SecretRecord {
+  std::string org_id;
+  std::string name;    // 1..64 chars of [A-Za-z0-9_-], unique per org (validated by the API, not here).
+  std::string type;    // "git_secret" or "registry_secret".
+  std::string sealed;  // SecretBox::Seal output (binary).
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
 // Aggregates over an app's invocations in a time window. Percentiles are nearest-rank; 0 without invocations.
 struct InvocationStats {
   int64_t total = 0;

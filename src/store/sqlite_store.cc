@@ -130,6 +130,20 @@ ExecutionRecord ReadExecution(const Stmt& s) {
                          .invocation_id = s.ColumnText(13)};
 }
 
+constexpr std::string_view kSecretColumns = "org_id, name, type, sealed, created_at_ms, updated_at_ms";
+SecretRecord ReadSecret(const Stmt& s) {
+  return SecretRecord{.org_id = s.ColumnText(0),
+                      .name = s.ColumnText(1),
+                      .type = s.ColumnText(2),
+                      .sealed = s.ColumnBlob(3),
+                      .created_at_ms = s.ColumnInt(4),
+                      .updated_at_ms = s.ColumnInt(5)};
+}
+
+Status SecretNotFound(std::string_view name) {
+  return NotFound(fmt::format("secret \"{}\" not found", name));
+}
+
 Status WithPath(const std::string& path, const Status& st) {
   return Status(st.code(), fmt::format("{}: {}", path, st.message()));
 }
@@ -276,6 +290,61 @@ Result<int> SqliteStore::DeleteTokensExpiredBefore(int64_t ms) {
                           Stmt::Prepare(db_, "DELETE FROM tokens WHERE expires_at_ms != 0 AND expires_at_ms < ?"));
   IGNITE_RETURN_IF_ERROR(s.BindInt(1, ms).Run());
   return sqlite3_changes(db_);
+}
+
+// ---- Secrets ----
+
+Status SqliteStore::PutSecret(const SecretRecord& secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // One upsert: a rotation replaces the value and keeps created_at_ms, and two concurrent puts of a new name
+  // cannot both insert.
+  IGNITE_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(db_, fmt::format("INSERT INTO secrets({}) VALUES (?, ?, ?, ?, ?, ?) "
+                                             "ON CONFLICT(org_id, name) DO UPDATE SET "
+                                             "type = excluded.type, sealed = excluded.sealed, "
+                                             "updated_at_ms = excluded.updated_at_ms",
+                                             kSecretColumns)));
+  Status st = s.BindText(1, secret.org_id)
+                  .BindText(2, secret.name)
+                  .BindText(3, secret.type)
+                  .BindBlob(4, secret.sealed)
+                  .BindInt(5, secret.created_at_ms)
+                  .BindInt(6, secret.updated_at_ms)
+                  .Run();
+  if (s.rc() == SQLITE_CONSTRAINT_FOREIGNKEY) return OrgIdNotFound(secret.org_id);
+  return st;
+}
+
+Result<SecretRecord> SqliteStore::GetSecret(std::string_view org_id, std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(
+      Stmt s,
+      Stmt::Prepare(db_, fmt::format("SELECT {} FROM secrets WHERE org_id = ? AND name = ?", kSecretColumns)));
+  IGNITE_ASSIGN_OR_RETURN(bool found, s.BindText(1, org_id).BindText(2, name).Step());
+  if (!found) return SecretNotFound(name);
+  return ReadSecret(s);
+}
+
+Result<std::vector<SecretRecord>> SqliteStore::ListSecrets(std::string_view org_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(
+      Stmt s, Stmt::Prepare(db_, fmt::format("SELECT {} FROM secrets WHERE org_id = ? ORDER BY name", kSecretColumns)));
+  s.BindText(1, org_id);
+  std::vector<SecretRecord> secrets;
+  while (true) {
+    IGNITE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    secrets.push_back(ReadSecret(s));
+  }
+  return secrets;
+}
+
+Status SqliteStore::DeleteSecret(std::string_view org_id, std::string_view name, bool* removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IGNITE_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db_, "DELETE FROM secrets WHERE org_id = ? AND name = ?"));
+  IGNITE_RETURN_IF_ERROR(s.BindText(1, org_id).BindText(2, name).Run());
+  if (removed != nullptr) *removed = sqlite3_changes(db_) > 0;
+  return OkStatus();
 }
 
 // ---- Apps ----

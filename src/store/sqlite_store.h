@@ -49,6 +49,11 @@ class SqliteStore : public Store {
   Result<std::vector<ServiceAccountRecord>> ListServiceAccounts(std::string_view org_id) override;
   Result<int> DeleteServiceAccount(std::string_view org_id, std::string_view id) override;
 
+  Status PutSecret(const SecretRecord& secret) override;
+  Result<SecretRecord> GetSecret(std::string_view org_id, std::string_view name) override;
+  Result<std::vector<SecretRecord>> ListSecrets(std::string_view org_id) override;
+  Status DeleteSecret(std::string_view org_id, std::string_view name, bool* removed = nullptr) override;
+
   Status CreateApp(const AppRecord& app) override;
   Result<AppRecord> GetApp(std::string_view org_id, std::string_view name) override;
   Result<std::vector<AppRecord>> ListApps(std::string_view org_id, std::string_view after_name,

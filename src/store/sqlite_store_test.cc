@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/secret_box.h"
 #include "dodil/ignite/v1/ignite_common.pb.h"
 #include "store/migrations.h"
 
@@ -503,6 +504,54 @@ TEST_F(SqliteStoreTest, DataSurvivesReopen) {
   ASSERT_TRUE(app.ok());
   EXPECT_EQ(app->active_version, 1u);
   EXPECT_EQ(store_->GetVersion("o1", "web", 1)->spec, kBinary);
+}
+
+TEST_F(SqliteStoreTest, SealedSecretsAreBlobsThatSurviveReopenAndOpenWithTheirAad) {
+  MakeOrg("o1", "acme");
+  SecretBox box(std::string(SecretBox::kKeySize, 'k'));
+  const std::string sealed = box.Seal("ghp_token", "o1/gh-clone");
+  ASSERT_TRUE(store_->PutSecret({.org_id = "o1", .name = "gh-clone", .type = "git_secret", .sealed = sealed,
+                                 .created_at_ms = 1, .updated_at_ms = 1})
+                  .ok());
+  EXPECT_EQ(Query("SELECT typeof(sealed) FROM secrets"), "blob");
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM secrets WHERE instr(sealed, CAST('ghp_token' AS BLOB)) > 0"), "0");
+  Reopen();
+  auto got = store_->GetSecret("o1", "gh-clone");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->sealed, sealed);
+  auto opened = box.Open(got->sealed, got->org_id + "/" + got->name);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, "ghp_token");
+}
+
+// A database last opened by an ignited before secrets (schema 5) gains the table and keeps its data.
+TEST(SqliteStoreMigrationTest, Version5DatabaseUpgradesToSecrets) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ignite-store-v5-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  const std::string path = dir + "/ignite.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::vector<std::string_view> v5(Migrations().begin(), Migrations().begin() + 5);
+    Status st = Migrate(db, v5, 1);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO orgs(id, name, created_at_ms) VALUES ('o1', 'acme', 1)", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    auto opened = SqliteStore::Open(path);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    SqliteStore& store = **opened;
+    EXPECT_TRUE(store.GetOrgById("o1").ok());
+    EXPECT_TRUE(store.ListSecrets("o1")->empty());
+    Status st = store.PutSecret({.org_id = "o1", .name = "pull", .type = "registry_secret", .sealed = "x"});
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(store.PutSecret({.org_id = "ghost", .name = "pull"}).code(), StatusCode::kNotFound);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 ExecutionRecord Execution(std::string id, int64_t created_at_ms, int status = dodil::ignite::v1::EXECUTION_STATUS_PENDING) {

@@ -44,6 +44,18 @@ class Store {
   // that id exists in that org. Returns how many tokens were deleted.
   virtual Result<int> DeleteServiceAccount(std::string_view org_id, std::string_view id) = 0;
 
+  // Secrets of an org (store/sqlite_store.cc; schema migration 6). The store keeps SecretRecord::sealed as
+  // opaque bytes and never sees plaintext.
+  // Creates the secret, or replaces type, sealed and updated_at_ms of an existing one of the same org and name
+  // (rotation; created_at_ms is kept). NotFound when the org does not exist.
+  virtual Status PutSecret(const SecretRecord& secret) = 0;
+  // NotFound (naming the secret) when the org has no secret of that name.
+  virtual Result<SecretRecord> GetSecret(std::string_view org_id, std::string_view name) = 0;
+  // All of the org's secrets, ordered by name; empty (not an error) for an unknown org.
+  virtual Result<std::vector<SecretRecord>> ListSecrets(std::string_view org_id) = 0;
+  // Removes the secret; OK when there was none (idempotent). Sets *removed (when not null) to whether one was.
+  virtual Status DeleteSecret(std::string_view org_id, std::string_view name, bool* removed = nullptr) = 0;
+
   virtual Status CreateApp(const AppRecord& app) = 0;
   virtual Result<AppRecord> GetApp(std::string_view org_id, std::string_view name) = 0;
   // Apps of an org ordered by name, starting after `after_name` (empty: from the start), at most `limit`.

@@ -18,6 +18,7 @@ using store::ExecutionRecord;
 using store::InvocationRecord;
 using store::InvocationStats;
 using store::OrgRecord;
+using store::SecretRecord;
 using store::ServiceAccountRecord;
 using store::TokenRecord;
 using store::VersionRecord;
@@ -48,6 +49,8 @@ Status VersionNotFound(uint32_t version, std::string_view org_id, std::string_vi
 Status AccountNotFound(std::string_view id) {
   return NotFound(fmt::format("service account {} not found; `dodil auth service-account list` shows yours", id));
 }
+
+Status SecretNotFound(std::string_view name) { return NotFound(fmt::format("secret \"{}\" not found", name)); }
 
 // Erases the entries `doomed` selects; returns how many (what sqlite3_changes reports for a DELETE).
 template <typename Map, typename Pred>
@@ -174,6 +177,47 @@ Result<int> FakeStore::DeleteServiceAccount(std::string_view org_id, std::string
   service_accounts_.erase(it);
   // By account id alone, whatever org the tokens name, as SqliteStore's DELETE does.
   return EraseWhere(tokens_, [&](const TokenRecord& t) { return t.service_account_id == id; });
+}
+
+// ---- Secrets ----
+
+Status FakeStore::PutSecret(const SecretRecord& secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The upsert's foreign key is checked whether it inserts or updates; an existing secret implies its org.
+  if (!OrgIdExists(secret.org_id)) return OrgIdNotFound(secret.org_id);
+  auto [it, inserted] = secrets_.try_emplace({secret.org_id, secret.name}, secret);
+  if (!inserted) {
+    // ON CONFLICT DO UPDATE SET type, sealed, updated_at_ms: created_at_ms stays.
+    it->second.type = secret.type;
+    it->second.sealed = secret.sealed;
+    it->second.updated_at_ms = secret.updated_at_ms;
+  }
+  return OkStatus();
+}
+
+Result<SecretRecord> FakeStore::GetSecret(std::string_view org_id, std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = secrets_.find({std::string(org_id), std::string(name)});
+  if (it == secrets_.end()) return SecretNotFound(name);
+  return it->second;
+}
+
+Result<std::vector<SecretRecord>> FakeStore::ListSecrets(std::string_view org_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // An unknown org is not an error: SQLite just finds no rows. The org's secrets are contiguous, by name.
+  std::vector<SecretRecord> out;
+  for (auto it = secrets_.lower_bound({std::string(org_id), std::string()});
+       it != secrets_.end() && it->first.first == org_id; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+Status FakeStore::DeleteSecret(std::string_view org_id, std::string_view name, bool* removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool erased = secrets_.erase({std::string(org_id), std::string(name)}) > 0;
+  if (removed != nullptr) *removed = erased;
+  return OkStatus();
 }
 
 // ---- Apps ----

@@ -47,6 +47,11 @@ class FakeStore : public store::Store {
   Result<std::vector<store::ServiceAccountRecord>> ListServiceAccounts(std::string_view org_id) override;
   Result<int> DeleteServiceAccount(std::string_view org_id, std::string_view id) override;
 
+  Status PutSecret(const store::SecretRecord& secret) override;
+  Result<store::SecretRecord> GetSecret(std::string_view org_id, std::string_view name) override;
+  Result<std::vector<store::SecretRecord>> ListSecrets(std::string_view org_id) override;
+  Status DeleteSecret(std::string_view org_id, std::string_view name, bool* removed = nullptr) override;
+
   Status CreateApp(const store::AppRecord& app) override;
   Result<store::AppRecord> GetApp(std::string_view org_id, std::string_view name) override;
   Result<std::vector<store::AppRecord>> ListApps(std::string_view org_id, std::string_view after_name,
@@ -101,6 +106,8 @@ class FakeStore : public store::Store {
   std::map<std::string, store::TokenRecord, std::less<>> tokens_;  // guarded by mu_; by id.
   std::map<std::string, store::ServiceAccountRecord, std::less<>> service_accounts_;  // guarded by mu_; by id.
   std::map<AppKey, App> apps_;  // guarded by mu_.
+  // (org_id, name), like apps_: one org's secrets are a contiguous run sorted by name.
+  std::map<std::pair<std::string, std::string>, store::SecretRecord> secrets_;  // guarded by mu_.
   std::map<std::string, store::BuildRecord, std::less<>> builds_;  // guarded by mu_; by id.
   std::map<std::string, store::ExecutionRecord, std::less<>> executions_;  // guarded by mu_; by id.
   std::vector<store::InvocationRecord> invocations_;  // guarded by mu_; in insertion order.

@@ -32,6 +32,7 @@ using store::BuildRecord;
 using store::DraftRecord;
 using store::ExecutionRecord;
 using store::InvocationRecord;
+using store::SecretRecord;
 using store::ServiceAccountRecord;
 using store::Store;
 using store::TokenRecord;
@@ -157,6 +158,15 @@ InvocationRecord Invocation(std::string app_id, int64_t finished_at_ms, int64_t 
                             bool cold_start = false) {
   return {.org_id = "o1", .app_id = std::move(app_id), .version = 1, .finished_at_ms = finished_at_ms,
           .duration_ms = duration_ms, .status = status, .cold_start = cold_start};
+}
+
+SecretRecord Secret(std::string org_id, std::string name, std::string sealed = kBinary, int64_t at_ms = 7) {
+  return {.org_id = std::move(org_id),
+          .name = std::move(name),
+          .type = "git_secret",
+          .sealed = std::move(sealed),
+          .created_at_ms = at_ms,
+          .updated_at_ms = at_ms};
 }
 
 template <typename Record>
@@ -335,6 +345,117 @@ TYPED_TEST(StoreContractTest, DeletingAServiceAccountDeletesItsTokens) {
   EXPECT_EQ(again.code(), StatusCode::kNotFound);
   EXPECT_EQ(again.message(), "service account sa_1 not found; `dodil auth service-account list` shows yours");
   EXPECT_EQ(db.PutToken(Token("t5", "o1", 0, "sa_1")).code(), StatusCode::kNotFound);
+}
+
+// ---- Secrets ----
+
+TYPED_TEST(StoreContractTest, SecretsRoundTripEveryFieldAndMissingOnesAreNotFound) {
+  Store& db = *this->store_;
+  this->MakeOrg("o1", "acme");
+  Status st = db.PutSecret(Secret("o1", "gh-clone"));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto got = db.GetSecret("o1", "gh-clone");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->org_id, "o1");
+  EXPECT_EQ(got->name, "gh-clone");
+  EXPECT_EQ(got->type, "git_secret");
+  EXPECT_EQ(got->sealed, kBinary);  // Every byte: sealed values are binary.
+  EXPECT_EQ(got->created_at_ms, 7);
+  EXPECT_EQ(got->updated_at_ms, 7);
+  ASSERT_TRUE(db.PutSecret(Secret("o1", "empty", "")).ok());
+  EXPECT_EQ(db.GetSecret("o1", "empty")->sealed, "");
+
+  Status missing = db.GetSecret("o1", "nope").status();
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(), "secret \"nope\" not found");
+  EXPECT_EQ(db.GetSecret("ghost", "gh-clone").status().message(), "secret \"gh-clone\" not found");
+  // Names are matched exactly (BINARY collation): no case folding.
+  EXPECT_EQ(db.GetSecret("o1", "GH-CLONE").status().code(), StatusCode::kNotFound);
+}
+
+TYPED_TEST(StoreContractTest, PutSecretForAMissingOrgIsNotFoundAndStoresNothing) {
+  Store& db = *this->store_;
+  this->MakeOrg("o1", "acme");
+  Status no_org = db.PutSecret(Secret("ghost", "gh-clone"));
+  EXPECT_EQ(no_org.code(), StatusCode::kNotFound);
+  EXPECT_EQ(no_org.message(), "organization with id ghost not found");
+  EXPECT_EQ(db.GetSecret("ghost", "gh-clone").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(db.ListSecrets("ghost")->empty());
+}
+
+TYPED_TEST(StoreContractTest, PuttingASecretAgainRotatesItAndKeepsCreatedAt) {
+  Store& db = *this->store_;
+  this->MakeOrg("o1", "acme");
+  ASSERT_TRUE(db.PutSecret(Secret("o1", "pull", "sealed-v1", 100)).ok());
+  SecretRecord rotated = Secret("o1", "pull", "sealed-v2", 999);
+  rotated.type = "registry_secret";
+  rotated.updated_at_ms = 200;
+  Status st = db.PutSecret(rotated);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto got = db.GetSecret("o1", "pull");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->type, "registry_secret");
+  EXPECT_EQ(got->sealed, "sealed-v2");
+  EXPECT_EQ(got->created_at_ms, 100);  // The first put's, not 999.
+  EXPECT_EQ(got->updated_at_ms, 200);
+  EXPECT_EQ(db.ListSecrets("o1")->size(), 1u);  // Replaced, not added.
+}
+
+TYPED_TEST(StoreContractTest, SecretsAreListedByNameWithinTheirOrg) {
+  Store& db = *this->store_;
+  this->MakeOrg("o1", "acme");
+  this->MakeOrg("o2", "other");
+  EXPECT_TRUE(db.ListSecrets("o1")->empty());
+  for (const char* name : {"zeta", "Alpha", "beta", "_under", "9lives"}) {
+    ASSERT_TRUE(db.PutSecret(Secret("o1", name)).ok()) << name;
+  }
+  ASSERT_TRUE(db.PutSecret(Secret("o2", "beta", "o2-value")).ok());  // Names are per org.
+  ASSERT_TRUE(db.PutSecret(Secret("o2", "only-o2")).ok());
+
+  auto o1 = db.ListSecrets("o1");
+  ASSERT_TRUE(o1.ok()) << o1.status().ToString();
+  // Byte order (SQLite's BINARY): digits, upper case, '_', lower case.
+  EXPECT_THAT(Names(*o1), ElementsAre("9lives", "Alpha", "_under", "beta", "zeta"));
+  for (const SecretRecord& s : *o1) {
+    EXPECT_EQ(s.org_id, "o1");
+    EXPECT_EQ(s.sealed, kBinary);
+  }
+  EXPECT_THAT(Names(*db.ListSecrets("o2")), ElementsAre("beta", "only-o2"));
+  EXPECT_EQ(db.GetSecret("o2", "beta")->sealed, "o2-value");
+  EXPECT_EQ(db.GetSecret("o1", "beta")->sealed, kBinary);
+  EXPECT_EQ(db.GetSecret("o1", "only-o2").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(db.ListSecrets("ghost")->empty());  // Not an error.
+}
+
+TYPED_TEST(StoreContractTest, DeleteSecretIsIdempotentAndReportsWhetherItRemovedOne) {
+  Store& db = *this->store_;
+  this->MakeOrg("o1", "acme");
+  this->MakeOrg("o2", "other");
+  ASSERT_TRUE(db.PutSecret(Secret("o1", "a")).ok());
+  ASSERT_TRUE(db.PutSecret(Secret("o1", "b")).ok());
+  ASSERT_TRUE(db.PutSecret(Secret("o2", "a")).ok());
+
+  bool removed = false;
+  Status st = db.DeleteSecret("o1", "a", &removed);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(removed);
+  EXPECT_EQ(db.GetSecret("o1", "a").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(db.GetSecret("o2", "a").ok());  // Only in its own org.
+  EXPECT_THAT(Names(*db.ListSecrets("o1")), ElementsAre("b"));
+
+  removed = true;
+  EXPECT_TRUE(db.DeleteSecret("o1", "a", &removed).ok());  // Again: OK, nothing removed.
+  EXPECT_FALSE(removed);
+  removed = true;
+  EXPECT_TRUE(db.DeleteSecret("ghost", "a", &removed).ok());
+  EXPECT_FALSE(removed);
+  EXPECT_TRUE(db.DeleteSecret("o1", "b").ok());  // `removed` may be null.
+  EXPECT_TRUE(db.DeleteSecret("o1", "b", nullptr).ok());
+  EXPECT_TRUE(db.ListSecrets("o1")->empty());
+
+  // A deleted name can be put again, as a new secret with its own created_at_ms.
+  ASSERT_TRUE(db.PutSecret(Secret("o1", "a", "new", 50)).ok());
+  EXPECT_EQ(db.GetSecret("o1", "a")->created_at_ms, 50);
 }
 
 // ---- Apps ----

@@ -3,15 +3,22 @@ registry (`docker-registry`) on a free loopback port, OCI images assembled with 
 skopeo, and the static test server (apps/image_server) that the images run. No Docker engine and no
 network registry are involved; every wait is bounded.
 
-Fixtures here (`registry`, `image_server_binary`) are imported by the test modules that use them:
+Fixtures here (`registry`, `private_registry`, `image_server_binary`) are imported by the test modules
+that use them:
     from images import registry, image_server_binary  # noqa: F401
+
+`private_registry` is the same registry with htpasswd (HTTP basic) authentication: it answers only the
+users it was made with, over plain HTTP on 127.0.0.1 (distribution 2.8 does not insist on TLS for
+htpasswd), and refuses anonymous pulls and pushes with 401.
 """
 
+import base64
 import gzip
 import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tarfile
@@ -19,6 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
 
@@ -62,17 +70,85 @@ def _run(argv, timeout=TOOL_TIMEOUT, env=None, cwd=None):
 # Registry
 
 
+def bcrypt_hash(password):
+    """A bcrypt hash of `password` ("$2b$..."), the only htpasswd format distribution 2.8 accepts (it takes
+    the $2a$, $2b$ and $2y$ prefixes alike). Made with the crypt module (libxcrypt), else the bcrypt
+    package, else `htpasswd -B`; None when none of them is there."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # crypt is deprecated in 3.11, gone in 3.13
+            import crypt
+        method = getattr(crypt, "METHOD_BLOWFISH", None)
+        if method is not None:
+            h = crypt.crypt(password, crypt.mksalt(method))
+            if h and h.startswith("$2") and crypt.crypt(password, h) == h:
+                return h
+    except ImportError:
+        pass
+    try:
+        import bcrypt
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    except ImportError:
+        pass
+    if shutil.which("htpasswd"):
+        p = subprocess.run(["htpasswd", "-nbB", "u", password], capture_output=True, timeout=30,
+                           stdin=subprocess.DEVNULL)
+        line = p.stdout.decode().strip()
+        if p.returncode == 0 and line.startswith("u:$2"):
+            return line[2:]
+    return None
+
+
+def _basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 class Registry:
     """`docker-registry serve` on 127.0.0.1:<free port>, storing in a temporary directory. `.host` is the
-    "127.0.0.1:PORT" that image references start with."""
+    "127.0.0.1:PORT" that image references start with.
 
-    def __init__(self, root=None):
+    users: {username: password}; when given, the registry authenticates with htpasswd (bcrypt entries) and
+    answers only those users (anonymous calls get 401). Still plain HTTP: skopeo needs --tls-verify=false
+    (or --dest-tls-verify=false) as with the open registry, plus --creds / --dest-creds (`.creds`)."""
+
+    def __init__(self, root=None, users=None):
         self._own_root = root is None
         self.root = Path(root or tempfile.mkdtemp(prefix="ignite-e2e-registry-"))
         self.port = None
         self.proc = None
         self.log_path = self.root / "registry.log"
         self._log = None
+        self.users = dict(users or {})
+        self.realm = "ignite-e2e"
+
+    @property
+    def creds(self):
+        """"user:password" of the first user, as skopeo's --creds takes it; None for an open registry."""
+        if not self.users:
+            return None
+        user, password = next(iter(self.users.items()))
+        return f"{user}:{password}"
+
+    def _auth_header(self):
+        if not self.users:
+            return {}
+        user, password = next(iter(self.users.items()))
+        return {"Authorization": _basic(user, password)}
+
+    def _write_htpasswd(self):
+        path = self.root / "htpasswd"
+        lines = []
+        for user, password in self.users.items():
+            if ":" in user or "\n" in user or "\n" in password:
+                raise ValueError(f"htpasswd cannot hold the user {user!r}")
+            h = bcrypt_hash(password)
+            if h is None:
+                raise RuntimeError("no bcrypt available for htpasswd (Python crypt module with libxcrypt, the "
+                                   "bcrypt package, or htpasswd from apache2-utils)")
+            lines.append(f"{user}:{h}\n")
+        path.write_text("".join(lines))
+        os.chmod(path, 0o600)
+        return path
 
     @property
     def host(self):
@@ -114,8 +190,10 @@ class Registry:
             f"  addr: {json.dumps(self.host)}\n"
             "health:\n"
             "  storagedriver:\n"
-            "    enabled: false\n")
+            "    enabled: false\n"
+            + self._auth_config())
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+        ready = urllib.request.Request(self.url + "/v2/", headers=self._auth_header())
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([shutil.which("docker-registry") or "docker-registry", "serve", str(config)],
                                      stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -125,13 +203,35 @@ class Registry:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"docker-registry exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.url + "/v2/", timeout=1) as r:
+                with urllib.request.urlopen(ready, timeout=1) as r:
                     if r.status == 200:
                         return self
             except (OSError, urllib.error.HTTPError):
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"docker-registry did not answer GET /v2/ in {timeout}s:\n{self.log()}")
+
+    def _auth_config(self):
+        if not self.users:
+            return ""
+        htpasswd = self._write_htpasswd()
+        return ("auth:\n"
+                "  htpasswd:\n"
+                f"    realm: {json.dumps(self.realm)}\n"
+                f"    path: {json.dumps(str(htpasswd))}\n")
+
+    def status(self, path, creds="default"):
+        """(HTTP status, Www-Authenticate header) of GET <path> ("/v2/<name>/manifests/<tag>"): with the
+        first user's credentials by default, with creds=("user", "password"), or anonymously (creds=None)."""
+        headers = self._auth_header() if creds == "default" else ({"Authorization": _basic(*creds)} if creds else {})
+        headers["Accept"] = ("application/vnd.oci.image.manifest.v1+json, "
+                             "application/vnd.docker.distribution.manifest.v2+json")
+        req = urllib.request.Request(self.url + path, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers.get("Www-Authenticate")
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Www-Authenticate")
 
     def log(self):
         try:
@@ -159,8 +259,9 @@ class Registry:
 
     def tags(self, name):
         """The tags the registry holds for a repository ([] when it has none)."""
+        req = urllib.request.Request(f"{self.url}/v2/{name}/tags/list", headers=self._auth_header())
         try:
-            with urllib.request.urlopen(f"{self.url}/v2/{name}/tags/list", timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=10) as r:
                 return json.loads(r.read()).get("tags") or []
         except urllib.error.HTTPError as e:
             if e.code == 404:
@@ -174,6 +275,20 @@ def registry():
     if missing:
         pytest.skip("container image tests need " + ", ".join(missing))
     r = Registry().start()
+    yield r
+    r.cleanup()
+
+
+@pytest.fixture(scope="session")
+def private_registry():
+    """A registry that requires a login: one user "ci" with a random password (`.users`, `.creds`)."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip("container image tests need " + ", ".join(missing))
+    if bcrypt_hash("probe") is None:
+        pytest.skip("the authenticated registry needs bcrypt for htpasswd (Python's crypt module with libxcrypt, "
+                    "the bcrypt package, or htpasswd from apache2-utils)")
+    r = Registry(users={"ci": "ci-" + secrets.token_urlsafe(18)}).start()
     yield r
     r.cleanup()
 
@@ -403,8 +518,17 @@ def _put(rootfs: Path, path: str, content):
     os.chmod(dst, mode if mode is not None else (0o755 if executable else 0o644))
 
 
+def _creds_arg(creds):
+    """skopeo's USERNAME:PASSWORD from "user:pw", ("user", "pw") or a Registry (its first user)."""
+    if isinstance(creds, Registry):
+        creds = creds.creds
+    if isinstance(creds, (tuple, list)):
+        creds = f"{creds[0]}:{creds[1]}"
+    return creds
+
+
 def build_image(registry, name, tag, files, user="65534", entrypoint=None, cmd=None, env=None, workdir=None,
-                exposed_ports=None, extra_layers=None, labels=None):
+                exposed_ports=None, extra_layers=None, labels=None, creds=None):
     """Makes an OCI image with umoci and pushes it to the registry with skopeo; returns its reference
     "127.0.0.1:PORT/name:tag".
 
@@ -413,7 +537,9 @@ def build_image(registry, name, tag, files, user="65534", entrypoint=None, cmd=N
     user: the config's User ("65534", "1000:1000", "app", "0"); None leaves no User at all.
     entrypoint, cmd: lists (a string is one element); env: {KEY: VALUE} or ["KEY=VALUE"];
     exposed_ports: ["8080/tcp", 8081, ...]; extra_layers: raw layer blobs (tar_gz_layer's bytes), appended
-    after the files layer exactly as given."""
+    after the files layer exactly as given.
+    creds: the push's login ("user:password", ("user", "password") or the Registry itself for its first
+    user), passed to skopeo as --dest-creds; None pushes anonymously."""
     registry_host = registry.host if isinstance(registry, Registry) else str(registry)
     with tempfile.TemporaryDirectory(prefix="ignite-e2e-image-") as tmp:
         layout, bundle = Path(tmp) / "layout", Path(tmp) / "bundle"
@@ -454,7 +580,10 @@ def build_image(registry, name, tag, files, user="65534", entrypoint=None, cmd=N
         _run(argv)
 
         ref = f"{registry_host}/{name}:{tag}"
-        _run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:img", f"docker://{ref}"])
+        push = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false"]
+        if creds is not None:
+            push += ["--dest-creds", _creds_arg(creds)]
+        _run(push + [f"oci:{layout}:img", f"docker://{ref}"])
     return ref
 
 
@@ -466,10 +595,17 @@ def server_image(registry, binary, name, tag="1", env=None, user="65534", workdi
                        workdir=workdir, **kw)
 
 
-def inspect(ref, raw=False, config=False):
+def private_server_image(registry, binary, name, tag="1", **kw):
+    """server_image pushed to an authenticated Registry with its first user's login."""
+    return server_image(registry, binary, name, tag, creds=registry, **kw)
+
+
+def inspect(ref, raw=False, config=False, creds=None):
     """`skopeo inspect` of a pushed image: the summary (default), the raw manifest (raw=True) or the image
-    config (config=True), as parsed JSON."""
+    config (config=True), as parsed JSON. creds: as build_image's, for an authenticated registry."""
     argv = ["skopeo", "inspect", "--tls-verify=false"]
+    if creds is not None:
+        argv += ["--creds", _creds_arg(creds)]
     if raw:
         argv.append("--raw")
     if config:
@@ -477,7 +613,10 @@ def inspect(ref, raw=False, config=False):
     return json.loads(_run(argv + [f"docker://{ref}"], timeout=60).stdout)
 
 
-def manifest_digest(ref):
+def manifest_digest(ref, creds=None):
     """The registry's digest for a pushed reference: "sha256:<hex>" of its manifest bytes."""
-    raw = _run(["skopeo", "inspect", "--tls-verify=false", "--raw", f"docker://{ref}"], timeout=60).stdout
+    argv = ["skopeo", "inspect", "--tls-verify=false", "--raw"]
+    if creds is not None:
+        argv += ["--creds", _creds_arg(creds)]
+    raw = _run(argv + [f"docker://{ref}"], timeout=60).stdout
     return "sha256:" + hashlib.sha256(raw).hexdigest()

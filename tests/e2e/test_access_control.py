@@ -16,9 +16,10 @@ from conftest import BIN, write_app
 
 VIEWER = {"GetApp", "ListApps", "GetAppState", "ListAppReplicas", "GetAppLogs", "StreamAppLogs", "GetDraftInfo",
           "ListAppVersions", "GetAppVersion", "GetBuildLog", "StreamCompileLogs", "GetExecution", "WatchExecution",
-          "WhoAmI", "GetExecutionStats", "GetAppEvents", "StreamAppEvents"}
+          "WhoAmI", "GetExecutionStats", "GetAppEvents", "StreamAppEvents", "ListSecrets"}
 DEVELOPER = {"CreateApp", "UpdateAppConfig", "DeleteApp", "SaveDraft", "CompileDraft", "CancelCompile", "PublishDraft",
-             "RollbackApp", "TestDraft", "TestAppVersion", "GetAppCode", "Invoke", "InvokeAsync"}
+             "RollbackApp", "TestDraft", "TestAppVersion", "GetAppCode", "Invoke", "InvokeAsync",
+             "CreateSecret", "GetSecret", "DeleteSecret"}
 ADMIN = {"CreateServiceAccount", "ListServiceAccounts", "DeleteServiceAccount"}
 PUBLIC = {"HealthCheck"}
 # Takes no bearer: the body's service account credentials are the authentication. Called with a real
@@ -26,8 +27,9 @@ PUBLIC = {"HealthCheck"}
 EXCHANGE = {"IssueToken"}
 # Routes that name no org in their path: the resource's own org decides, and another org sees NotFound.
 BY_ID = {"GetExecution", "WatchExecution", "StreamCompileLogs", "CancelCompile"}
-# Routes about the caller's own token: any valid token may call them, whatever its org.
-SELF = {"WhoAmI"}
+# Routes about the caller's own token or org (the org comes from the token, none is in the path): any valid
+# token with the role may call them, and acts on its own org.
+SELF = {"WhoAmI", "ListSecrets", "GetSecret", "CreateSecret", "DeleteSecret"}
 ALL = VIEWER | DEVELOPER | ADMIN | PUBLIC | EXCHANGE
 
 
@@ -73,8 +75,9 @@ def world(platform, tmp_path_factory):
     account = json.loads(body)["serviceAccountId"]
     time.sleep(1.5)  # the expired token's second passes
     params = {"organization_name": "org", "app_name": "acl", "version": "1", "build_id": build, "deploy_id": deploy,
-              "execution_id": execution, "id": account}
-    bodies = {"IssueToken": json.dumps({"serviceAccountId": account, "secret": "igs_wrong"}).encode()}
+              "execution_id": execution, "id": account, "name": "acl-secret"}
+    bodies = {"IssueToken": json.dumps({"serviceAccountId": account, "secret": "igs_wrong"}).encode(),
+              "CreateSecret": json.dumps({"name": "acl-secret", "value": {"gitSecret": {"token": "t"}}}).encode()}
     return platform, tokens, params, bodies
 
 

@@ -18,6 +18,8 @@
 #include "common/ids.h"
 #include "common/process.h"
 
+#include <openssl/evp.h>
+
 namespace ignite::build::image {
 namespace {
 
@@ -61,14 +63,87 @@ std::string Hex(std::string_view digest) {
   return std::string(digest.substr(7));
 }
 
-// skopeo's view of one registry: TLS verification unless it is loopback or listed as insecure, and no
-// credentials (registry secrets come with the secret service).
-std::vector<std::string> RegistryFlags(const ImageTools& tools, const ImageRef& ref, bool copy) {
+// skopeo's view of one registry: TLS verification unless it is loopback or listed as insecure, and the
+// credentials of `authfile` (containers-auth.json), or none.
+std::vector<std::string> RegistryFlags(const ImageTools& tools, const ImageRef& ref, bool copy,
+                                       const std::string& authfile) {
   bool insecure = IsLoopbackRegistry(ref.registry) || tools.insecure_registries.count(ref.registry);
   std::vector<std::string> flags;
   flags.push_back(fmt::format("--{}tls-verify={}", copy ? "src-" : "", insecure ? "false" : "true"));
-  flags.push_back(copy ? "--src-no-creds" : "--no-creds");
+  if (authfile.empty()) {
+    flags.push_back(copy ? "--src-no-creds" : "--no-creds");
+  } else {
+    flags.push_back(copy ? "--src-authfile" : "--authfile");
+    flags.push_back(authfile);
+  }
   return flags;
+}
+
+std::string Base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+// "https://ghcr.io/" -> "ghcr.io"; "" -> "docker.io" (the reference: an empty server address is Docker Hub).
+std::string RegistryHost(std::string server) {
+  for (const char* scheme : {"https://", "http://"}) {
+    if (server.rfind(scheme, 0) == 0) server = server.substr(std::strlen(scheme));
+  }
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  if (server.empty() || server == "index.docker.io" || server == "registry-1.docker.io") return "docker.io";
+  return server;
+}
+
+// The credentials of the image source's registry secret as a containers-auth.json in `dir` (mode 0600,
+// removed with `dir`); "" when the source names none. InvalidArgument when the secret is missing, is not a
+// registry secret, or is for another registry. The value never reaches a command line or a log.
+Result<std::string> AuthFile(const std::string& dir, const ImageRef& ref, const std::string& secret_name,
+                             const SecretResolver& secrets) {
+  if (secret_name.empty()) return std::string();
+  if (!secrets) return FailedPrecondition("this platform keeps no secrets, so registry_secret_ref cannot be used");
+  auto found = secrets(secret_name);
+  if (!found.ok() && found.status().code() == StatusCode::kNotFound) {
+    return InvalidArgument(fmt::format("registry secret \"{}\" does not exist in this organization; create it "
+                                       "(a registry secret with the username and password for {})",
+                                       secret_name, ref.registry));
+  }
+  IGNITE_ASSIGN_OR_RETURN(SecretValue v, std::move(found));
+  if (v.type != "registry_secret") {
+    return InvalidArgument(fmt::format("secret \"{}\" is a {}, not a registry secret: registry_secret_ref must "
+                                       "name a secret of type registry",
+                                       secret_name, v.type == "git_secret" ? "git secret" : v.type));
+  }
+  if (RegistryHost(v.server_address) != ref.registry) {
+    return InvalidArgument(fmt::format("registry secret \"{}\" is for {}, but the image is on {}", secret_name,
+                                       RegistryHost(v.server_address), ref.registry));
+  }
+  json doc = {{"auths", {{ref.registry, {{"auth", Base64(v.username + ":" + v.password)}}}}}};
+  std::string path = dir + "/auth.json";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  std::string text = doc.dump();
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  if (!ok) return Internal(fmt::format("cannot write {}", path));
+  return path;
+}
+
+// skopeo's failure as the user should read it: with a hint when the registry wanted credentials.
+std::string PullError(const std::string& tool_output, const std::string& secret_name) {
+  bool auth = tool_output.find("unauthorized") != std::string::npos ||
+              tool_output.find("authentication required") != std::string::npos ||
+              tool_output.find("401") != std::string::npos;
+  if (!auth) return tool_output;
+  if (secret_name.empty()) {
+    return tool_output + "\nthe registry requires authentication: pull the image with a registry secret "
+                         "(registry_secret_ref, --registry-secret-ref NAME)";
+  }
+  return tool_output + fmt::format("\nthe registry refused the credentials of secret \"{}\" (unauthorized): "
+                                   "rotate the secret with the right username and password",
+                                   secret_name);
 }
 
 // Runs skopeo with `args`; its standard output goes to `out_file` (when non-empty) so that what it prints
@@ -168,14 +243,16 @@ Status ImageCodePath::Check(const Source& source, const CheckContext& ctx) const
   IGNITE_ASSIGN_OR_RETURN(auto doc, ParseSource(source.archive));
   IGNITE_ASSIGN_OR_RETURN(auto ref, ParseImageRef(doc.image_ref));
   IGNITE_ASSIGN_OR_RETURN(auto scratch, ScratchDir::Make(ctx.scratch_dir, "image-check-"));
+  IGNITE_ASSIGN_OR_RETURN(std::string authfile, AuthFile(scratch.path(), ref, doc.registry_secret_ref, ctx.secrets));
   BuildSteps steps(kCheckTimeout, nullptr, "");
   std::vector<std::string> args = {"inspect", "--config"};
-  for (auto& f : RegistryFlags(tools_, ref, false)) args.push_back(f);
+  for (auto& f : RegistryFlags(tools_, ref, false, authfile)) args.push_back(f);
   args.push_back("docker://" + ref.ToString());
   std::string out = scratch.path() + "/config.json";
   IGNITE_ASSIGN_OR_RETURN(auto r, Skopeo(tools_, steps, args, "reading the image's configuration", out, {}));
   if (r.exit_code != 0) {
-    return InvalidArgument(fmt::format("cannot read the image {}: {}", ref.ToString(), SkopeoError(steps, r)));
+    return InvalidArgument(fmt::format("cannot read the image {}: {}", ref.ToString(),
+                                       PullError(SkopeoError(steps, r), doc.registry_secret_ref)));
   }
   return ParseImageConfig(ReadFile(out)).status();
 }
@@ -192,14 +269,17 @@ Result<BuildOutput> ImageCodePath::Build(const Source& source, const BuildContex
   };
 
   // 1. The digest to pin: of the manifest exactly as the registry serves it.
-  log(fmt::format("==> resolving {}", ref.ToString()));
+  log(fmt::format("==> resolving {}{}", ref.ToString(),
+                  doc.registry_secret_ref.empty() ? "" : " with registry secret " + doc.registry_secret_ref));
+  IGNITE_ASSIGN_OR_RETURN(std::string authfile, AuthFile(ctx.work_dir, ref, doc.registry_secret_ref, ctx.secrets));
   std::string raw_path = ctx.work_dir + "/raw-manifest";
   std::vector<std::string> args = {"inspect", "--raw"};
-  for (auto& f : RegistryFlags(tools_, ref, false)) args.push_back(f);
+  for (auto& f : RegistryFlags(tools_, ref, false, authfile)) args.push_back(f);
   args.push_back("docker://" + ref.ToString());
   IGNITE_ASSIGN_OR_RETURN(auto inspected, Skopeo(tools_, steps, args, "skopeo inspect", raw_path, log));
   if (inspected.exit_code != 0) {
-    return InvalidArgument(fmt::format("cannot pull {}: {}", ref.ToString(), SkopeoError(steps, inspected)));
+    return InvalidArgument(fmt::format("cannot pull {}: {}", ref.ToString(),
+                                       PullError(SkopeoError(steps, inspected), doc.registry_secret_ref)));
   }
   std::string digest = ref.digest.empty() ? "sha256:" + Sha256Hex(ReadFile(raw_path)) : ref.digest;
   std::string pinned = ref.Pinned(digest);
@@ -208,13 +288,14 @@ Result<BuildOutput> ImageCodePath::Build(const Source& source, const BuildContex
   // 2. Every blob, verified by skopeo against its digest as it arrives.
   std::string layout_dir = ctx.work_dir + "/oci";
   args = {"copy", "--retry-times", "2"};
-  for (auto& f : RegistryFlags(tools_, ref, true)) args.push_back(f);
+  for (auto& f : RegistryFlags(tools_, ref, true, authfile)) args.push_back(f);
   args.push_back("docker://" + pinned);
   args.push_back("oci:" + layout_dir + ":image");
   log(fmt::format("==> skopeo copy docker://{} (into the build's OCI layout)", pinned));
   IGNITE_ASSIGN_OR_RETURN(auto copied, Skopeo(tools_, steps, args, "skopeo copy", "", log));
   if (copied.exit_code != 0) {
-    return InvalidArgument(fmt::format("pulling {} failed: {}", pinned, SkopeoError(steps, copied)));
+    return InvalidArgument(fmt::format("pulling {} failed: {}", pinned,
+                                       PullError(SkopeoError(steps, copied), doc.registry_secret_ref)));
   }
 
   // 3. What the layout holds, each blob checked again by its digest here.
