@@ -48,16 +48,6 @@ Result<pb::IssueTokenRequest> ParseForm(std::string_view body) {
   return req;
 }
 
-template <typename Req, typename Resp>
-void Authed(http::Router* router, const char* method, const char* pattern, const char* name, AuthService* service,
-            Authenticator* auth, boost::asio::thread_pool* pool,
-            Result<Resp> (AuthService::*fn)(const Principal&, const Req&)) {
-  AddUnaryRoute<Req, Resp>(router, pool, auth, method, pattern, name,
-                           [service, fn](const Principal& p, const Req& msg, const http::Request&) {
-                             return (service->*fn)(p, msg);
-                           });
-}
-
 }  // namespace
 
 Result<pb::IssueTokenRequest> ParseIssueTokenBody(std::string_view content_type, std::string_view body) {
@@ -72,13 +62,13 @@ Result<pb::IssueTokenRequest> ParseIssueTokenBody(std::string_view content_type,
 void RegisterAuthRoutes(http::Router* router, AuthService* service, Authenticator* auth,
                         boost::asio::thread_pool* pool) {
   using S = AuthService;
-  Authed(router, "POST", "/v1/ignite/auth/service-accounts", "CreateServiceAccount", service, auth, pool,
-         &S::CreateServiceAccount);
-  Authed(router, "GET", "/v1/ignite/auth/service-accounts", "ListServiceAccounts", service, auth, pool,
-         &S::ListServiceAccounts);
-  Authed(router, "DELETE", "/v1/ignite/auth/service-accounts/{id}", "DeleteServiceAccount", service, auth, pool,
-         &S::DeleteServiceAccount);
-  Authed(router, "GET", "/v1/ignite/auth/whoami", "WhoAmI", service, auth, pool, &S::WhoAmI);
+  AddMethodRoute(router, pool, auth, "POST", "/v1/ignite/auth/service-accounts", "CreateServiceAccount", service,
+                 &S::CreateServiceAccount);
+  AddMethodRoute(router, pool, auth, "GET", "/v1/ignite/auth/service-accounts", "ListServiceAccounts", service,
+                 &S::ListServiceAccounts);
+  AddMethodRoute(router, pool, auth, "DELETE", "/v1/ignite/auth/service-accounts/{id}", "DeleteServiceAccount", service,
+                 &S::DeleteServiceAccount);
+  AddMethodRoute(router, pool, auth, "GET", "/v1/ignite/auth/whoami", "WhoAmI", service, &S::WhoAmI);
   // No bearer: the service account's credentials in the body are the authentication.
   router->Add("POST", "/v1/ignite/auth/token", [=](std::shared_ptr<http::Request> req, http::Responder respond) {
     boost::asio::post(*pool, [=, req = std::move(req), respond = std::move(respond)] {

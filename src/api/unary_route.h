@@ -65,4 +65,15 @@ void AddUnaryRoute(http::Router* router, boost::asio::thread_pool* pool, Authent
   }, name);
 }
 
+// AddUnaryRoute for a method `fn` of `service` that takes only the principal and the request.
+template <typename Svc, typename Req, typename Resp>
+void AddMethodRoute(http::Router* router, boost::asio::thread_pool* pool, Authenticator* auth, const char* method,
+                    const char* pattern, const char* name, Svc* service,
+                    Result<Resp> (Svc::*fn)(const Principal&, const Req&)) {
+  AddUnaryRoute<Req, Resp>(router, pool, auth, method, pattern, name,
+                           [service, fn](const Principal& p, const Req& msg, const http::Request&) {
+                             return (service->*fn)(p, msg);
+                           });
+}
+
 }  // namespace ignite::api

@@ -86,7 +86,8 @@ Status ListSecrets(CommandContext& ctx) {
     if (response.secrets().empty()) return std::string("No secrets.\n");
     Table table{{"NAME", "TYPE", "CREATED", "UPDATED"}, {}};
     for (const auto& m : response.secrets()) {
-      table.rows.push_back({m.name(), TypeLabel(m.type()), FormatTimeMs(m.created_at_ms()), FormatTimeMs(m.updated_at_ms())});
+      table.rows.push_back(
+          {m.name(), TypeLabel(m.type()), FormatTimeMs(m.created_at_ms()), FormatTimeMs(m.updated_at_ms())});
     }
     return table.Render();
   });

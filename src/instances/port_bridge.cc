@@ -197,8 +197,8 @@ class BridgeState : public std::enable_shared_from_this<BridgeState> {
       ::close(fd);
       return Retry(ec.message());
     }
-    request_ = fmt::format("GET {} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ignite-health\r\nConnection: close\r\n\r\n",
-                           health_path_);
+    request_ = fmt::format(
+        "GET {} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: ignite-health\r\nConnection: close\r\n\r\n", health_path_);
     response_.consume(response_.size());
     timer_.expires_after(kProbeTimeout);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
@@ -207,7 +207,8 @@ class BridgeState : public std::enable_shared_from_this<BridgeState> {
         self->probe_->close(ignored);  // the pending step then fails with operation_aborted
       }
     });
-    probe_->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port_), [self = shared_from_this()](error_code ec) {
+    const tcp::endpoint server(asio::ip::address_v4::loopback(), port_);
+    probe_->async_connect(server, [self = shared_from_this()](error_code ec) {
       if (ec) return self->Retry(ec == asio::error::connection_refused ? "connection refused" : ec.message());
       asio::async_write(*self->probe_, asio::buffer(self->request_), [self](error_code ec, size_t) {
         if (ec) return self->Retry(ec.message());

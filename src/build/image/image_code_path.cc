@@ -178,7 +178,9 @@ Status PrepareMountPoints(const std::string& root) {
     auto st = fs::symlink_status(p, ec);
     if (fs::exists(st) && (fs::is_symlink(st) || !fs::is_directory(st))) fs::remove_all(p, ec);
     if (!fs::is_directory(fs::symlink_status(p, ec))) {
-      if (mkdir(p.c_str(), 0755) != 0) return Internal(fmt::format("cannot make {}: {}", p.string(), std::strerror(errno)));
+      if (mkdir(p.c_str(), 0755) != 0) {
+        return Internal(fmt::format("cannot make {}: {}", p.string(), std::strerror(errno)));
+      }
     }
   }
   chmod((root + "/tmp").c_str(), 01777);
@@ -374,7 +376,9 @@ Result<ArtifactLayout> ImageCodePath::Layout(const std::string& artifact_path) c
     // An OCI layout whose blobs are the stored ones, for umoci to unpack from.
     fs::create_directories(roots_dir_, ec);
     std::string tmpl = roots_dir_ + "/.unpack-XXXXXX";
-    if (!mkdtemp(tmpl.data())) return Internal(fmt::format("cannot unpack into {}: {}", roots_dir_, std::strerror(errno)));
+    if (!mkdtemp(tmpl.data())) {
+      return Internal(fmt::format("cannot unpack into {}: {}", roots_dir_, std::strerror(errno)));
+    }
     struct Cleanup {
       std::string path;
       ~Cleanup() {
