@@ -210,36 +210,34 @@ def test_daemon_thread_keeps_running_after_the_handler_returns(contract):
     assert lines[0]["executionId"] == headers["x-ignite-execution-id"]
 
 
-def test_threads_serve_concurrently_up_to_max_concurrency(contract):
-    contract.ok("app", "update", APP_ID, "--max-concurrency", "4", "--max-replicas", "1")
+def on_one_instance(contract, max_concurrency, calls, body, mode):
+    """`calls` parallel calls to the contract app held to one instance with `max_concurrency`; returns the
+    results and the seconds they took together. The app's scaling is restored afterwards."""
+    contract.ok("app", "update", APP_ID, "--max-concurrency", str(max_concurrency), "--max-replicas", "1")
     try:
         direct(contract, APP, b"warm")
         t0 = time.time()
-        with ThreadPoolExecutor(4) as ex:
-            results = list(ex.map(lambda _: direct(contract, APP, b"1", mode="sleep"), range(4)))
-        elapsed = time.time() - t0
-        assert all(r[0] == 200 and r[2] == b"slept" for r in results), results
-        assert elapsed < 3, f"4 one-second calls took {elapsed:.1f}s on one instance"
+        with ThreadPoolExecutor(calls) as ex:
+            results = list(ex.map(lambda _: direct(contract, APP, body, mode=mode), range(calls)))
+        return results, time.time() - t0
     finally:
         contract.ok("app", "update", APP_ID, "--max-concurrency", "100", "--max-replicas", "10")
+
+
+def test_threads_serve_concurrently_up_to_max_concurrency(contract):
+    results, elapsed = on_one_instance(contract, 4, 4, b"1", "sleep")
+    assert all(r[0] == 200 and r[2] == b"slept" for r in results), results
+    assert elapsed < 3, f"4 one-second calls took {elapsed:.1f}s on one instance"
 
 
 def test_max_concurrency_caps_the_calls_one_instance_runs_at_once(contract):
-    contract.ok("app", "update", APP_ID, "--max-concurrency", "2", "--max-replicas", "1")
-    try:
-        direct(contract, APP, b"warm")
-        t0 = time.time()
-        with ThreadPoolExecutor(6) as ex:
-            results = list(ex.map(lambda _: direct(contract, APP, b"0.5", mode="inflight"), range(6)))
-        elapsed = time.time() - t0
-        assert all(r[0] == 200 for r in results), results
-        seen = [json.loads(r[2]) for r in results]
-        assert len({s["pid"] for s in seen}) == 1, f"max_replicas 1 must keep one instance: {seen}"
-        assert max(s["max"] for s in seen) == 2, f"the instance ran {max(s['max'] for s in seen)} calls at once, max_concurrency is 2: {seen}"
-        # Six half-second calls, two at a time: three rounds.
-        assert elapsed >= 1.4, f"six calls took {elapsed:.2f}s; two at a time they need three rounds of 0.5 s"
-    finally:
-        contract.ok("app", "update", APP_ID, "--max-concurrency", "100", "--max-replicas", "10")
+    results, elapsed = on_one_instance(contract, 2, 6, b"0.5", "inflight")
+    assert all(r[0] == 200 for r in results), results
+    seen = [json.loads(r[2]) for r in results]
+    assert len({s["pid"] for s in seen}) == 1, f"max_replicas 1 must keep one instance: {seen}"
+    assert max(s["max"] for s in seen) == 2, f"the instance ran {max(s['max'] for s in seen)} calls at once, max_concurrency is 2: {seen}"
+    # Six half-second calls, two at a time: three rounds.
+    assert elapsed >= 1.4, f"six calls took {elapsed:.2f}s; two at a time they need three rounds of 0.5 s"
 
 
 def test_async_handler(platform, tmp_path):

@@ -1,7 +1,6 @@
 #include "build/image/image_code_path.h"
 
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -165,10 +164,6 @@ Result<CommandResult> Skopeo(const ImageTools& tools, BuildSteps& steps, std::ve
   return steps.Run(spec, step, on_line);
 }
 
-std::string SkopeoError(const BuildSteps& steps, const CommandResult& r) {
-  return steps.ToolOutput(r);
-}
-
 Status PrepareMountPoints(const std::string& root) {
   // The sandbox mounts over these (instances/sandbox.h, SandboxSpawn::root): they must be a real directory
   // or file, never a link that would aim the mount elsewhere.
@@ -254,7 +249,7 @@ Status ImageCodePath::Check(const Source& source, const CheckContext& ctx) const
   IGNITE_ASSIGN_OR_RETURN(auto r, Skopeo(tools_, steps, args, "reading the image's configuration", out, {}));
   if (r.exit_code != 0) {
     return InvalidArgument(fmt::format("cannot read the image {}: {}", ref.ToString(),
-                                       PullError(SkopeoError(steps, r), doc.registry_secret_ref)));
+                                       PullError(steps.ToolOutput(r), doc.registry_secret_ref)));
   }
   return ParseImageConfig(ReadFile(out)).status();
 }
@@ -281,7 +276,7 @@ Result<BuildOutput> ImageCodePath::Build(const Source& source, const BuildContex
   IGNITE_ASSIGN_OR_RETURN(auto inspected, Skopeo(tools_, steps, args, "skopeo inspect", raw_path, log));
   if (inspected.exit_code != 0) {
     return InvalidArgument(fmt::format("cannot pull {}: {}", ref.ToString(),
-                                       PullError(SkopeoError(steps, inspected), doc.registry_secret_ref)));
+                                       PullError(steps.ToolOutput(inspected), doc.registry_secret_ref)));
   }
   std::string digest = ref.digest.empty() ? "sha256:" + Sha256Hex(ReadFile(raw_path)) : ref.digest;
   std::string pinned = ref.Pinned(digest);
@@ -297,7 +292,7 @@ Result<BuildOutput> ImageCodePath::Build(const Source& source, const BuildContex
   IGNITE_ASSIGN_OR_RETURN(auto copied, Skopeo(tools_, steps, args, "skopeo copy", "", log));
   if (copied.exit_code != 0) {
     return InvalidArgument(fmt::format("pulling {} failed: {}", pinned,
-                                       PullError(SkopeoError(steps, copied), doc.registry_secret_ref)));
+                                       PullError(steps.ToolOutput(copied), doc.registry_secret_ref)));
   }
 
   // 3. What the layout holds, each blob checked again by its digest here.
@@ -375,17 +370,8 @@ Result<ArtifactLayout> ImageCodePath::Layout(const std::string& artifact_path) c
   if (!fs::is_directory(root, ec)) {
     // An OCI layout whose blobs are the stored ones, for umoci to unpack from.
     fs::create_directories(roots_dir_, ec);
-    std::string tmpl = roots_dir_ + "/.unpack-XXXXXX";
-    if (!mkdtemp(tmpl.data())) {
-      return Internal(fmt::format("cannot unpack into {}: {}", roots_dir_, std::strerror(errno)));
-    }
-    struct Cleanup {
-      std::string path;
-      ~Cleanup() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-      }
-    } cleanup{tmpl};
+    IGNITE_ASSIGN_OR_RETURN(auto scratch, ScratchDir::Make(roots_dir_, ".unpack-"));
+    const std::string& tmpl = scratch.path();
     std::string oci = tmpl + "/oci";
     fs::create_directories(oci + "/blobs/sha256", ec);
     std::vector<std::string> hexes = {manifest_hex, config_hex};
