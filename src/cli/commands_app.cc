@@ -540,7 +540,7 @@ void AddAppCommands(CLI::App& parent, CommandContext& ctx) {
   deploy_cmd->add_option("--image-ref", deploy->source.image_ref,
                          "A container image to run instead of code (registry/repository:tag or @sha256:...)");
   deploy_cmd->add_option("--registry-secret-ref", deploy->source.registry_secret_ref,
-                         "The registry secret to pull --image-ref with (not supported yet)");
+                         "The registry secret (`secret create --type registry`) to pull --image-ref with");
   deploy_cmd->add_option("--runtime", deploy->config.values.runtime, "go (the default; the code decides)")
       ->check(CLI::IsMember({"go", "python", "rust", "deno"}));
   deploy_cmd->add_flag("--follow", deploy->follow, "Show the build's log as it runs");

@@ -203,7 +203,7 @@ void AddDraftCommands(CLI::App& parent, CommandContext& ctx) {
                        "A container image to run instead of code (registry/repository:tag or @sha256:...); it is "
                        "pulled and pinned to its digest at build time");
   save_cmd->add_option("--registry-secret-ref", save->source.registry_secret_ref,
-                       "The registry secret to pull --image-ref with (not supported yet)");
+                       "The registry secret (`secret create --type registry`) to pull --image-ref with");
   save_cmd->add_option("--runtime", save->source.runtime, "go, python, rust or deno (default: detected from the code)")
       ->check(CLI::IsMember({"go", "python", "rust", "deno"}));
   save_cmd->footer(
